@@ -1,0 +1,42 @@
+/* model.h: a loaded model: config, weights (memory-mapped), tokenizer, and its forward pass. */
+#ifndef SS_MODEL_H
+#define SS_MODEL_H
+
+#include <stdint.h>
+
+#include "../capture.h"
+#include "../status.h"
+#include "../sweep.h"
+#include "tokenizer.h"
+
+typedef struct {
+    char arch[32];          /* "bert" */
+    char pos_encoding[32];  /* "learned" */
+    int n_layers, n_heads, n_kv_heads, d_model, d_head, d_ff, n_vocab, max_positions;
+    int causal;             /* 0: encoder (bidirectional) */
+    int32_t bos_id, eos_id, cls_id, sep_id, pad_id, unk_id; /* -1 when the model has none */
+    ss_bos_policy default_bos; /* resolved meaning of model_default: SS_BOS_ADD or SS_BOS_NONE */
+} ss_model_info;
+
+typedef struct ss_model ss_model;
+
+/* Reads config.json (and the tokenizer's special ids) only: cheap, used at plan time. */
+ss_status ss_model_probe(const char *dir, ss_model_info *info);
+/* Loads everything: weights are mmap'd; the tokenizer is loaded. */
+ss_status ss_model_load(const char *dir, ss_model **out);
+const ss_model_info *ss_model_get_info(const ss_model *m);
+const ss_tokenizer *ss_model_tokenizer(const ss_model *m);
+/* sha256 (hex) over config.json, the weight files and the tokenizer files, in a fixed order. */
+ss_status ss_model_hash(const char *dir, char hex[65]);
+
+/* The special tokens a BOS policy puts around the content: for BERT, model_default and bos give
+ * [CLS] x [SEP]; none gives x [SEP]. pre/post have room for 2 ids each. */
+void ss_model_frame(const ss_model_info *info, ss_bos_policy bos, int32_t *pre, int *n_pre, int32_t *post, int *n_post);
+
+/* Runs the model on ids[0..n) in fp32 and fills cap (which the model allocates; free with
+ * ss_capture_free). Fails with SS_ERR_RANGE when n exceeds max_positions or an id is out of the vocabulary. */
+ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *cap);
+void ss_capture_free(ss_capture *cap);
+void ss_model_free(ss_model *m);
+
+#endif
