@@ -45,10 +45,10 @@ typedef struct {
     int n_params;
     /* Fills up to SS_MAX_DATASETS declarations. */
     ss_status (*declare)(const ss_analysis_spec *spec, const ss_model_dims *dims, ss_dataset_decl *out, int *n_out);
-    /* Computes one task. bufs[i] points to a zeroed buffer of decl i's per-task size and dtype;
-     * entries beyond the capture's token count must be left as NaN (f32) or -1 (i32), which the
-     * caller pre-fills. */
-    ss_status (*compute)(const ss_analysis_spec *spec, const ss_capture *cap, void **bufs);
+    /* Computes one task. bufs[i] points to a buffer of decl i's per-task size and dtype, pre-filled
+     * with NaN (f32) or -1 (i32); entries beyond the capture's token count must be left so.
+     * dims are the same as given to declare (dims->max_tokens is the padded length). */
+    ss_status (*compute)(const ss_analysis_spec *spec, const ss_model_dims *dims, const ss_capture *cap, void **bufs);
 } ss_analysis_type;
 
 #define SS_MAX_DATASETS 16

@@ -1,0 +1,23 @@
+/* sink.h: attention-sink statistics of one head's attention matrix (plain CPU reference; these are
+ * O(T^2) column sums, far cheaper than the forward pass that produced A, so no fast path is needed).
+ * Positions are 0-based here; the science docs use 1-based k (k = j + 1). */
+#ifndef SS_KERNEL_SINK_H
+#define SS_KERNEL_SINK_H
+
+/* Column importance of every key j of A [T][T] (row = query):
+ *   causal:        alpha[j] = 1/(T - j) * sum_{i=j..T-1} A[i][j]   (Gu et al.'s (T-k+1) normalisation)
+ *   bidirectional: alpha[j] = 1/T       * sum_{i=0..T-1} A[i][j]   (the raw column mean r_j)
+ * Accumulates in double. alpha: [T]. */
+void ss_column_importance(const float *A, int T, int causal, float *alpha);
+
+/* Raw column mean r[j] = 1/T * sum_i A[i][j], masked zeros included (the authors' convention). r: [T]. */
+void ss_column_mean(const float *A, int T, float *r);
+
+/* Index of the largest v[j] over candidates j in [0, n_candidates); ties go to the lowest index. */
+int ss_argmax(const float *v, int n_candidates);
+
+/* Number of keys that have at least min_queries visible queries: T for bidirectional models,
+ * otherwise the keys j with T - j >= max(min_queries, ceil(T/4)); at least 1 (key 0 sees every query). */
+int ss_key_candidates(int T, int causal, int min_queries);
+
+#endif
