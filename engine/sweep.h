@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include "status.h"
 
 typedef struct {

@@ -1,0 +1,15 @@
+/* cli.h: the subcommands of the sinkscope binary. Each returns the process exit code:
+ * 0 ok, 1 the run finished with failed tasks, 2 bad input or usage. */
+#ifndef SS_CLI_H
+#define SS_CLI_H
+
+enum { SS_EXIT_OK = 0, SS_EXIT_FAILED_TASKS = 1, SS_EXIT_USAGE = 2, SS_EXIT_INTERNAL = 3 };
+
+int ss_cmd_validate(int argc, char **argv);
+int ss_cmd_plan(int argc, char **argv);
+int ss_cmd_run(int argc, char **argv);
+
+/* 1 if argv holds -h/--help (then the command prints its help and returns 0). */
+int ss_wants_help(int argc, char **argv);
+
+#endif
