@@ -210,6 +210,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         double pre_d[2] = {npre > 0 ? pre[0] : 0, npre > 1 ? pre[1] : 0};
         double post_d[2] = {npost > 0 ? post[0] : 0, npost > 1 ? post[1] : 0};
         ss_bos_policy eff = s->models[m].bos == SS_BOS_MODEL_DEFAULT ? mi->default_bos : s->models[m].bos;
+        HCHECK(attr_int(g2, "index", m), "write model attributes");
         HCHECK(attr_str(g2, "path", s->models[m].resolved_path), "write model attributes");
         HCHECK(attr_str(g2, "sha256", p->model_hash[m]), "write model attributes");
         HCHECK(attr_str(g2, "architecture", mi->arch), "write model attributes");
@@ -241,6 +242,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         const ss_prompt_spec *ps = &s->prompts[q];
         g2 = H5Gcreate2(g, ps->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         HCHECK(g2, "create a prompt-set group");
+        HCHECK(attr_int(g2, "index", q), "write prompt attributes");
         HCHECK(attr_str(g2, "kind", kinds[ps->kind]), "write prompt attributes");
         HCHECK(attr_str(g2, "path", ps->resolved_path ? ps->resolved_path : ""), "write prompt attributes");
         HCHECK(attr_str(g2, "field", ps->field ? ps->field : ""), "write prompt attributes");
@@ -418,7 +420,7 @@ static ss_status decide(const char *path, const ss_plan *p, const ss_results_opt
             snprintf(aside, sizeof aside, "%s.replaced-%s", path, stamp);
             if (rename(path, aside) != 0) {
                 d.code = 2;
-                snprintf(d.msg, sizeof d.msg, "%s: cannot move the old file aside to %s: %s", path, aside,
+                snprintf(d.msg, sizeof d.msg, "%.400s: cannot move the old file aside to %.500s: %s", path, aside,
                          strerror(errno));
             } else {
                 fprintf(stderr, "sinkscope: --force: the old %s was kept as %s\n", path, aside);

@@ -25,7 +25,10 @@ ss_status ss_wrap(ss_status st, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, g_msg, sizeof old);
-    snprintf(g_msg, sizeof g_msg, "%s: %s", prefix, old);
+    char joined[2 * SS_ERRMSG_MAX + 2];
+    snprintf(joined, sizeof joined, "%s: %s", prefix, old);
+    memcpy(g_msg, joined, sizeof g_msg - 1); /* long messages are cut, not overflowed */
+    g_msg[sizeof g_msg - 1] = '\0';
     return st;
 }
 

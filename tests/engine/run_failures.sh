@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# run_failures.sh: failed tasks, the summary and exit 1; resume retries only failed tasks; a
+# different sweep on the same file is refused (exit 2) and loses nothing; --force keeps the old file.
+source "$(dirname "$0")/e2e_lib.sh" "$@"
+write_sweep "$WORK/sweep.yaml" failures 16   # max_tokens 16: long natural sentences fail
+mpirun_n 2 "$BIN" run "$WORK/sweep.yaml" -o "$WORK/out.h5" --progress none > "$WORK/o1" 2> "$WORK/e1"
+expect_rc 1 $? "a run with failed tasks exits 1"
+expect_grep "task\(s\) failed:" "$WORK/e1" "summary lists the failed tasks"
+expect_grep "max_tokens is 16" "$WORK/e1" "the summary gives each failure's reason"
+expect_grep "^results: " "$WORK/o1" "still says where the results are"
+st1=$($CHECK status "$WORK/out.h5"); rc=$?; [ $rc = 77 ] && exit 77
+echo "after run 1: $st1"
+failed=$(echo "$st1" | sed -E 's/.*failed=([0-9]+).*/\1/'); done1=$(echo "$st1" | sed -E 's/.*done=([0-9]+).*/\1/')
+[ "$failed" -gt 0 ] && [ "$done1" -gt 0 ] && ok "some tasks done, some failed" || bad "expected both done and failed tasks: $st1"
+$CHECK verify "$WORK/out.h5" > /dev/null; expect_rc 0 $? "done tasks verify"
+cp "$WORK/out.h5" "$WORK/before.h5"
+
+mpirun_n 2 "$BIN" run "$WORK/sweep.yaml" -o "$WORK/out.h5" --progress lines > "$WORK/o2" 2> "$WORK/e2"
+expect_rc 1 $? "re-run: the same tasks fail again"
+expect_grep "resuming .*: $done1 of 24 tasks already done; running $failed" "$WORK/e2" "resume runs only the failed tasks"
+$CHECK same-done "$WORK/before.h5" "$WORK/out.h5"; expect_rc 0 $? "done tasks untouched by the re-run"
+
+# the same sweep with a larger max_tokens is a different sweep: refused, file untouched
+write_sweep "$WORK/other.yaml" failures 0
+sum0=$(sha256sum < "$WORK/out.h5")
+mpirun_n 2 "$BIN" run "$WORK/other.yaml" -o "$WORK/out.h5" > "$WORK/o3" 2> "$WORK/e3"
+expect_rc 2 $? "a different sweep on the same file is refused"
+expect_grep "different sweep.*--force" "$WORK/e3" "the refusal says why and how"
+[ "$(sha256sum < "$WORK/out.h5")" = "$sum0" ] && ok "the refused run left the file byte-identical" || bad "file changed"
+
+# a bad sweep aimed at the file: exit 2, file untouched
+printf 'name: x\ngrid: [\n' > "$WORK/broken.yaml"
+"$BIN" run "$WORK/broken.yaml" -o "$WORK/out.h5" > /dev/null 2> "$WORK/e4"
+expect_rc 2 $? "a broken YAML is refused"
+expect_grep "broken.yaml:[0-9]+:[0-9]+:" "$WORK/e4" "with file:line:col"
+[ "$(sha256sum < "$WORK/out.h5")" = "$sum0" ] && ok "the broken sweep left the file byte-identical" || bad "file changed"
+
+mpirun_n 2 "$BIN" run "$WORK/other.yaml" -o "$WORK/out.h5" --force --progress none > "$WORK/o5" 2> "$WORK/e5"
+expect_rc 0 $? "--force replaces it and the new sweep completes"
+ls "$WORK"/out.h5.replaced-* > /dev/null 2>&1 && ok "the old file was kept aside" || bad "no out.h5.replaced-* file"
+old=$(ls "$WORK"/out.h5.replaced-* | head -1)
+[ "$(sha256sum < "$old")" = "$sum0" ] && ok "the kept file is the old results, intact" || bad "kept file differs"
+
+# a fault-injected task failure is recorded with its message
+mpirun_n 2 env SINKSCOPE_FAULT=fail:3 "$BIN" run "$WORK/other.yaml" -o "$WORK/f.h5" --progress none > /dev/null 2> "$WORK/e6"
+expect_rc 1 $? "an injected task failure exits 1"
+expect_grep "#3 model=tiny prompts=natural prompt=3: injected failure" "$WORK/e6" "names the task and the reason"
+finish
