@@ -322,6 +322,10 @@ static int run(const run_args *a, MPI_Comm comm)
             for (int r = 0; r < size; r++) fprintf(stderr, " %d", stats.tasks_per_rank[r]);
         }
         fprintf(stderr, "\n");
+        if (stats.n_messages > 0)
+            fprintf(stderr, "[sinkscope] coordinator: %.1f us per task request (%ld requests, schedule %s); wall %.2f s\n",
+                    1e6 * stats.coord_seconds / (double)stats.n_messages, stats.n_messages,
+                    a->sched.policy == SS_SCHED_STATIC ? "static" : "dynamic", stats.wall_seconds);
         if (stats.n_failed > 0) {
             fprintf(stderr, "[sinkscope] %d task(s) failed:\n", stats.n_failed);
             for (int i = 0; i < stats.n_failed && i < 20; i++) {
