@@ -304,8 +304,9 @@ static ss_status csv_next_record(const char *path, const char *buf, size_t len, 
             i++;
             for (;;) {
                 if (i >= len) {
-                    st = ss_fail(SS_ERR_INPUT, "%s:%d: unterminated quoted field (the quote opened on line %d is never closed)",
-                                 path, start_line, quote_line);
+                    st = ss_fail(SS_ERR_INPUT,
+                                 "%s:%d: unterminated quoted field (the quote opened on line %d is never closed)", path,
+                                 start_line, quote_line);
                     goto done;
                 }
                 char c = buf[i];
@@ -381,8 +382,9 @@ static ss_status read_csv(const char *path, const char *field, const char *buf, 
     for (int k = 0; k < rec.n; k++) {
         if (strcmp(rec.fields[k], field) != 0) continue;
         if (col >= 0) {
-            st = ss_fail(SS_ERR_INPUT, "%s:%d: column '%s' appears more than once in the header (columns %d and %d)",
-                         path, hdr_line, field, col + 1, k + 1);
+            st = ss_fail(SS_ERR_INPUT,
+                         "%s:%d: column '%s' appears more than once in the header (columns %d and %d)", path,
+                         hdr_line, field, col + 1, k + 1);
             goto done;
         }
         col = k;

@@ -110,7 +110,12 @@ void ss_gen_random_tokens(uint64_t seed, int index, int n, int n_vocab, ss_is_sp
 {
     rng256 r;
     rng_seed(&r, seed, STREAM_RANDOM, index);
-    for (int k = 0; k < n; k++) out[k] = n_vocab > 0 ? draw_id(&r, n_vocab, is_special, ctx) : -1;
+    int k = 0;
+    for (; k < n && n_vocab > 0; k++) {
+        out[k] = draw_id(&r, n_vocab, is_special, ctx);
+        if (out[k] < 0) break; /* every id is special: the rest is -1 too */
+    }
+    for (; k < n; k++) out[k] = -1;
 }
 
 int32_t ss_gen_repeated_token(uint64_t seed, int index, int n_vocab, ss_is_special_fn is_special, const void *ctx)
@@ -381,8 +386,9 @@ ss_status ss_prompts_tokens(const ss_prompt_set *ps, int i, const ss_model *m, s
     /* pre + content + post */
     memcpy(ids, pre, (size_t)n_pre * sizeof *ids);
     int32_t *body = ids + n_pre;
-    if (content) {
-        memcpy(body, content, (size_t)n_content * sizeof *ids);
+    int is_text = ps->kind == SS_PROMPTS_FILE || ps->kind == SS_PROMPTS_NATURAL;
+    if (is_text) {
+        if (n_content > 0) memcpy(body, content, (size_t)n_content * sizeof *ids);
     } else {
         int n_vocab = ss_tokenizer_vocab_size(tok);
         if (info->n_vocab > 0 && (n_vocab <= 0 || info->n_vocab < n_vocab)) n_vocab = info->n_vocab;

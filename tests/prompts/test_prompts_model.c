@@ -63,7 +63,8 @@ static ss_prompt_set *open_spec(ss_prompt_spec *s)
 static void check_ids(const char *what, const int32_t *ids, int n, const int32_t *want, int n_want)
 {
     CHECK_MSG(n == n_want, "%s: %d ids, expected %d", what, n, n_want);
-    for (int k = 0; k < n && k < n_want; k++) CHECK_MSG(ids[k] == want[k], "%s: id[%d] = %d, expected %d", what, k, ids[k], want[k]);
+    for (int k = 0; k < n && k < n_want; k++)
+        CHECK_MSG(ids[k] == want[k], "%s: id[%d] = %d, expected %d", what, k, ids[k], want[k]);
 }
 
 int main(void)
@@ -92,7 +93,7 @@ int main(void)
     snprintf(txt, sizeof txt, "%s/p.txt", tmpdir ? tmpdir : "/tmp");
     FILE *f = fopen(txt, "wb");
     if (f) {
-        fputs("The cat sat on the mat.\n", f);
+        fputs("The cat sat on the mat.\n\x01\x02\n", f); /* line 2: control characters only */
         fclose(f);
     }
     const char *words[] = {"the", "cat", "sat", "on", "the", "mat", "."};
@@ -152,8 +153,17 @@ int main(void)
         /* no room for content next to [CLS] [SEP] */
         st = ss_prompts_tokens(ps, 0, m, SS_BOS_ADD, 2, 1, ids, &n);
         CHECK(st == SS_ERR_RANGE);
-        st = ss_prompts_tokens(ps, 1, m, SS_BOS_ADD, 64, 0, ids, &n);
+        st = ss_prompts_tokens(ps, 2, m, SS_BOS_ADD, 64, 0, ids, &n);
         CHECK(st == SS_ERR_RANGE); /* index out of range */
+
+        /* a text that encodes to no content (BERT drops control characters): the frame only */
+        int32_t frame_only[2] = {CLS, SEP};
+        st = ss_prompts_tokens(ps, 1, m, SS_BOS_ADD, 64, 0, ids, &n);
+        CHECK_MSG(st == SS_OK, "%s", ss_errmsg());
+        check_ids("empty content, bos", ids, n, frame_only, 2);
+        st = ss_prompts_tokens(ps, 1, m, SS_BOS_NONE, 64, 0, ids, &n);
+        CHECK_MSG(st == SS_OK, "%s", ss_errmsg());
+        check_ids("empty content, none", ids, n, frame_only + 1, 1);
     }
     ss_prompts_free(ps);
 
@@ -171,7 +181,8 @@ int main(void)
             CHECK_MSG(st == SS_OK, "natural %d: %s", i, ss_errmsg());
             if (st != SS_OK) continue;
             CHECK(n >= 10 && big[0] == CLS && big[n - 1] == SEP);
-            for (int k = 1; k < n - 1; k++) CHECK_MSG(!vocab_bracketed(big[k]) || big[k] == 100, "natural %d id %d", i, big[k]);
+            for (int k = 1; k < n - 1; k++) /* no specials inside, except [UNK] (100) */
+                CHECK_MSG(!vocab_bracketed(big[k]) || big[k] == 100, "natural %d id %d", i, big[k]);
         }
     }
     ss_prompts_free(ps);
@@ -210,7 +221,8 @@ int main(void)
         /* too long, then truncated to a prefix */
         ss_clear_error();
         st = ss_prompts_tokens(ps, 0, m, SS_BOS_ADD, 16, 0, b, &nb);
-        CHECK(st == SS_ERR_RANGE && strstr(ss_errmsg(), "has 64 tokens") && strstr(ss_errmsg(), "max_tokens is 16"));
+        CHECK(st == SS_ERR_RANGE && strstr(ss_errmsg(), "has 64 tokens") &&
+              strstr(ss_errmsg(), "max_tokens is 16"));
         st = ss_prompts_tokens(ps, 0, m, SS_BOS_ADD, 16, 1, b, &nb);
         CHECK(st == SS_OK && nb == 16 && b[0] == CLS && b[15] == SEP);
         CHECK(memcmp(a + 1, b + 1, 14 * sizeof *a) == 0);
