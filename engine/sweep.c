@@ -22,6 +22,7 @@
 #include <yaml.h>     /* yaml_parser_*, yaml_event_t */
 
 #include "analysis.h" /* ss_analysis_find, ss_analysis_all, ss_param_decl */
+#include "prompts.h"  /* ss_natural_count */
 
 /* ====================================================================== 1. diagnostics */
 
@@ -1116,7 +1117,10 @@ static void parse_prompts(vctx *c, const yn *seq, ss_sweep *s)
 
         if (generated && !vals[P_COUNT]) missing(c, item, "count", where);
         if (generated && !vals[P_LENGTH]) missing(c, item, "length", where);
-        if (vals[P_COUNT]) want_int_i(c, vals[P_COUNT], "count", generated ? 1 : 0, 1000000, &p->count);
+        if (vals[P_COUNT] && want_int_i(c, vals[P_COUNT], "count", generated ? 1 : 0, 1000000, &p->count) &&
+            kind == SS_PROMPTS_NATURAL && p->count > ss_natural_count())
+            err(c, vals[P_COUNT]->loc, "'count' is %d but the natural set holds %d sentences (0 takes them all)",
+                p->count, ss_natural_count());
         if (vals[P_LENGTH] && allowed[P_LENGTH]) want_int_i(c, vals[P_LENGTH], "length", 2, 1000000, &p->length);
         if (vals[P_SEED] && allowed[P_SEED]) want_seed(c, vals[P_SEED], "seed", &p->seed);
         if (vals[P_TOKEN_ID] && allowed[P_TOKEN_ID])
