@@ -5,8 +5,6 @@
  * splitmix64 from the pair, pure 64-bit integer arithmetic, so every rank and platform draws the same
  * ids. Ids are drawn one after another from that stream, so a shorter prompt (a truncated one, or one
  * under a BOS policy with more special tokens) is a prefix of the longer one. */
-#include <stddef.h> /* size_t, which sweep.h (via prompts.h) uses without including it */
-
 #include "prompts.h"
 
 #include <pthread.h> /* pthread_once: the natural set is split into lines once */
