@@ -44,7 +44,7 @@ static int only_12345_allowed(const void *ctx, int32_t id)
 
 static void test_pinned(void)
 {
-    /* Expected ids come from an independent Python implementation of the documented scheme
+    /* Expected ids come from an independent Python implementation (tests/prompts/ref_gen.py) of the scheme
      * (splitmix64 on the seed, stream tag 1/2 and index folded in with odd multipliers, splitmix64
      * filling xoshiro256**, unbiased rejection below n, specials rejected). Any change here changes
      * every random/repeated prompt of every saved sweep, so it must be deliberate. */
