@@ -1099,7 +1099,8 @@ static void parse_prompts(vctx *c, const yn *seq, ss_sweep *s)
                 if (!ext[0])
                     err(c, vals[P_FILE]->loc, "prompt file '%s' has no extension; use .txt, .jsonl or .csv", show(path, b1));
                 else
-                    err(c, vals[P_FILE]->loc, "unsupported prompt file extension '%s'; use .txt, .jsonl or .csv", ext);
+                    err(c, vals[P_FILE]->loc, "unsupported prompt file extension '%s'; use .txt, .jsonl or .csv",
+                        show(ext, b1));
             }
             if (p->resolved_path) check_exists(c, vals[P_FILE], p->resolved_path, 0);
         }
