@@ -1068,7 +1068,8 @@ static void parse_prompts(vctx *c, const yn *seq, ss_sweep *s)
         }
 
         /* The kind: exactly one of generator / file. */
-        int kind = -1; /* ss_prompt_kind once known */
+        int kind = -1;  /* ss_prompt_kind once known */
+        int is_txt = 0; /* a .txt file: one prompt per line, no field */
         const char *applies_to = NULL;
         if (vals[P_GENERATOR] && vals[P_FILE]) {
             const yn *later = keyn[P_FILE]->loc.line > keyn[P_GENERATOR]->loc.line ? keyn[P_FILE] : keyn[P_GENERATOR];
@@ -1094,6 +1095,7 @@ static void parse_prompts(vctx *c, const yn *seq, ss_sweep *s)
             char ext[16];
             file_ext(path, ext, sizeof ext);
             if (!strcmp(ext, ".txt")) {
+                is_txt = 1;
                 applies_to = "a .txt prompt file (one prompt per line)";
             } else if (strcmp(ext, ".jsonl") != 0 && strcmp(ext, ".csv") != 0) {
                 if (!ext[0])
@@ -1110,7 +1112,7 @@ static void parse_prompts(vctx *c, const yn *seq, ss_sweep *s)
         int generated = kind == SS_PROMPTS_RANDOM || kind == SS_PROMPTS_REPEATED;
         int allowed[P_N] = {0};
         allowed[P_COUNT] = 1;
-        allowed[P_FIELD] = kind == SS_PROMPTS_FILE && strncmp(applies_to, "a .txt", 6) != 0;
+        allowed[P_FIELD] = kind == SS_PROMPTS_FILE && !is_txt;
         allowed[P_LENGTH] = allowed[P_SEED] = generated;
         allowed[P_TOKEN_ID] = kind == SS_PROMPTS_REPEATED;
         for (int k = P_FIELD; k < P_N; k++)
