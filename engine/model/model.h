@@ -26,7 +26,10 @@ ss_status ss_model_probe(const char *dir, ss_model_info *info);
 ss_status ss_model_load(const char *dir, ss_model **out);
 const ss_model_info *ss_model_get_info(const ss_model *m);
 const ss_tokenizer *ss_model_tokenizer(const ss_model *m);
-/* sha256 (hex) over config.json, the weight files and the tokenizer files, in a fixed order. */
+/* sha256 (hex) over config.json, the weight files and the tokenizer files, in a fixed order:
+ * config.json; tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt (those
+ * present); model.safetensors, or else model.safetensors.index.json then its shards sorted by name.
+ * Each file enters as its name, a NUL, its size (u64 little-endian), then its bytes. */
 ss_status ss_model_hash(const char *dir, char hex[65]);
 
 /* The special tokens a BOS policy puts around the content: for BERT, model_default and bos give
@@ -34,7 +37,12 @@ ss_status ss_model_hash(const char *dir, char hex[65]);
 void ss_model_frame(const ss_model_info *info, ss_bos_policy bos, int32_t *pre, int *n_pre, int32_t *post, int *n_post);
 
 /* Runs the model on ids[0..n) in fp32 and fills cap (which the model allocates; free with
- * ss_capture_free). Fails with SS_ERR_RANGE when n exceeds max_positions or an id is out of the vocabulary. */
+ * ss_capture_free). Fails with SS_ERR_RANGE when n exceeds max_positions or an id is out of the vocabulary.
+ * Ownership: *cap is overwritten (zeroed first), so free a previous capture before passing it again;
+ * its tokens, attn and hidden buffers are allocated per call and belong to the caller until
+ * ss_capture_free (which zeroes the struct; freeing twice is harmless). On failure *cap is left zeroed.
+ * The per-token scratch (q, k, v, FFN activations) lives in the model, grows to the longest prompt
+ * seen and is reused, so one model must not run two forward passes at once (one model per thread). */
 ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *cap);
 void ss_capture_free(ss_capture *cap);
 void ss_model_free(ss_model *m);

@@ -1,0 +1,227 @@
+/* model.c: ss_model (model.h): config, mmap'd weights, tokenizer and the per-architecture forward
+ * pass (arch.h), plus the model hash and the BOS frame. */
+#include <stddef.h> /* size_t: sweep.h (via model.h) uses it without including it */
+
+#include "model.h"
+
+#include <errno.h>
+#include <jansson.h> /* model.safetensors.index.json, for the hash */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../hash.h" /* ss_sha256 */
+#include "arch.h"
+#include "hfconfig.h"
+#include "safetensors.h"
+
+struct ss_model {
+    ss_hfconfig cfg;    /* cfg.info is what ss_model_get_info returns */
+    ss_safetensors *sf; /* mmap'd weights; the arch state points into them */
+    ss_tokenizer *tok;
+    const ss_arch *arch;
+    void *state; /* the arch's weights view + reusable scratch */
+};
+
+/* Supported architectures, by config.json model_type. */
+static const ss_arch *const g_archs[] = {&ss_arch_bert};
+
+static const ss_arch *find_arch(const char *name)
+{
+    for (size_t i = 0; i < sizeof g_archs / sizeof g_archs[0]; i++)
+        if (strcmp(g_archs[i]->name, name) == 0) return g_archs[i];
+    return NULL;
+}
+
+ss_status ss_model_probe(const char *dir, ss_model_info *info)
+{
+    ss_hfconfig cfg;
+    ss_status st = ss_hfconfig_read(dir, &cfg);
+    if (st == SS_OK) *info = cfg.info;
+    return st;
+}
+
+ss_status ss_model_load(const char *dir, ss_model **out)
+{
+    ss_status st = SS_OK;
+    *out = NULL;
+    ss_model *m = calloc(1, sizeof *m);
+    if (!m) return ss_fail(SS_ERR_NOMEM, "out of memory loading %s", dir);
+    SS_TRY(ss_hfconfig_read(dir, &m->cfg));
+    m->arch = find_arch(m->cfg.info.arch);
+    if (!m->arch) {
+        st = ss_fail(SS_ERR_INTERNAL, "%s: architecture '%s' has no forward pass", dir, m->cfg.info.arch);
+        goto done;
+    }
+    SS_TRY(ss_st_open_dir(dir, &m->sf));
+    SS_TRY(m->arch->load(&m->cfg, m->sf, &m->state));
+    if ((st = ss_tokenizer_load(dir, &m->tok)) != SS_OK) {
+        ss_wrap(st, "loading the tokenizer of %s", dir);
+        goto done;
+    }
+    /* The tokenizer must agree with the config on the vocabulary and the special ids. */
+    const ss_model_info *in = &m->cfg.info;
+    int nv = ss_tokenizer_vocab_size(m->tok);
+    if (nv > in->n_vocab) {
+        st = ss_fail(SS_ERR_FORMAT, "%s: the tokenizer has %d tokens but config.json vocab_size is %d", dir, nv,
+                     in->n_vocab);
+        goto done;
+    }
+    struct {
+        const char *tok;
+        int32_t id;
+    } specials[] = {{"[CLS]", in->cls_id}, {"[SEP]", in->sep_id}};
+    for (size_t i = 0; i < sizeof specials / sizeof specials[0]; i++) {
+        if (specials[i].id < 0) continue;
+        int32_t tid = ss_tokenizer_id(m->tok, specials[i].tok);
+        if (tid >= 0 && tid != specials[i].id) {
+            st = ss_fail(SS_ERR_FORMAT, "%s: the tokenizer gives %s id %ld but tokenizer.json/vocab.txt say %ld", dir,
+                         specials[i].tok, (long)tid, (long)specials[i].id);
+            goto done;
+        }
+    }
+    *out = m;
+    m = NULL;
+done:
+    ss_model_free(m);
+    return st;
+}
+
+const ss_model_info *ss_model_get_info(const ss_model *m) { return &m->cfg.info; }
+
+const ss_tokenizer *ss_model_tokenizer(const ss_model *m) { return m->tok; }
+
+void ss_model_frame(const ss_model_info *info, ss_bos_policy bos, int32_t *pre, int *n_pre, int32_t *post, int *n_post)
+{
+    *n_pre = *n_post = 0;
+    if (bos == SS_BOS_MODEL_DEFAULT) bos = info->default_bos;
+    if (!info->causal && info->cls_id >= 0) {
+        /* Encoder (BERT): [CLS] x [SEP]; "none" drops the [CLS] but keeps the [SEP]. */
+        if (bos == SS_BOS_ADD) pre[(*n_pre)++] = info->cls_id;
+        if (info->sep_id >= 0) post[(*n_post)++] = info->sep_id;
+    } else {
+        /* Decoder: [BOS] x when asked; nothing after. */
+        if (bos == SS_BOS_ADD && info->bos_id >= 0) pre[(*n_pre)++] = info->bos_id;
+    }
+}
+
+ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *cap)
+{
+    return m->arch->forward(m->state, ids, n, cap);
+}
+
+void ss_capture_free(ss_capture *cap)
+{
+    if (!cap) return;
+    free((void *)cap->tokens);
+    free(cap->attn);
+    free(cap->hidden);
+    memset(cap, 0, sizeof *cap);
+}
+
+void ss_model_free(ss_model *m)
+{
+    if (!m) return;
+    if (m->arch && m->state) m->arch->free(m->state);
+    ss_tokenizer_free(m->tok);
+    ss_st_free(m->sf);
+    free(m);
+}
+
+/* ------------------------------------------------------------------------------------------- hash */
+
+/* Feeds one file into the digest as: its name, NUL, its size (u64 little-endian), its contents.
+ * An optional file that does not exist adds nothing. */
+static ss_status hash_file(ss_sha256 *h, const char *dir, const char *name, int required)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (!required && errno == ENOENT) return SS_OK;
+        return ss_fail(SS_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    }
+    unsigned char size_le[8];
+    uint64_t size = (uint64_t)sb.st_size;
+    for (int i = 0; i < 8; i++) size_le[i] = (unsigned char)(size >> (8 * i));
+    ss_sha256_str(h, name);
+    ss_sha256_update(h, size_le, sizeof size_le);
+    return ss_sha256_file(h, path);
+}
+
+static int cmp_cstr(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* The hash covers, in this order, each file as (name, NUL, size as u64 little-endian, contents):
+ *   config.json (required);
+ *   tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt (those present);
+ *   model.safetensors, or else model.safetensors.index.json followed by its shards sorted by name. */
+ss_status ss_model_hash(const char *dir, char hex[65])
+{
+    ss_status st = SS_OK;
+    static const char *tok_files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                      "vocab.txt"};
+    ss_sha256 *h = ss_sha256_new();
+    json_t *index = NULL;
+    const char **shards = NULL; /* [n_shards] */
+    size_t n_shards = 0;
+    char path[4096];
+    struct stat sb;
+    hex[0] = '\0';
+    if (!h) {
+        st = ss_fail(SS_ERR_NOMEM, "out of memory hashing %s", dir);
+        goto done;
+    }
+    SS_TRY(hash_file(h, dir, "config.json", 1));
+    for (size_t i = 0; i < sizeof tok_files / sizeof tok_files[0]; i++) SS_TRY(hash_file(h, dir, tok_files[i], 0));
+
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (stat(path, &sb) == 0) {
+        SS_TRY(hash_file(h, dir, "model.safetensors", 1));
+    } else {
+        snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
+        json_error_t jerr;
+        index = json_load_file(path, 0, &jerr);
+        if (!index) {
+            st = ss_fail(SS_ERR_IO, "%s: no model.safetensors, and no readable model.safetensors.index.json (%s)", dir,
+                         jerr.text);
+            goto done;
+        }
+        json_t *wm = json_object_get(index, "weight_map");
+        if (!json_is_object(wm)) {
+            st = ss_fail(SS_ERR_FORMAT, "%s: field 'weight_map' is missing or not an object", path);
+            goto done;
+        }
+        shards = malloc((json_object_size(wm) + 1) * sizeof *shards);
+        if (!shards) {
+            st = ss_fail(SS_ERR_NOMEM, "out of memory hashing %s", dir);
+            goto done;
+        }
+        const char *key;
+        json_t *val;
+        json_object_foreach(wm, key, val)
+        {
+            const char *s = json_string_value(val);
+            if (!s || !*s || strchr(s, '/')) {
+                st = ss_fail(SS_ERR_FORMAT, "%s: weight_map entry '%s' is not a plain shard file name", path, key);
+                goto done;
+            }
+            shards[n_shards++] = s;
+        }
+        qsort(shards, n_shards, sizeof *shards, cmp_cstr);
+        SS_TRY(hash_file(h, dir, "model.safetensors.index.json", 1));
+        for (size_t i = 0; i < n_shards; i++)
+            if (i == 0 || strcmp(shards[i], shards[i - 1]) != 0) SS_TRY(hash_file(h, dir, shards[i], 1));
+    }
+    ss_sha256_final(h, hex);
+    h = NULL;
+done:
+    if (h) {
+        char discard[65];
+        ss_sha256_final(h, discard); /* frees the context */
+        hex[0] = '\0';
+    }
+    free(shards);
+    json_decref(index);
+    return st;
+}

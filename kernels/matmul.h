@@ -1,0 +1,15 @@
+/* matmul.h: the dense (nn.Linear) layer y = x·Wᵀ + b, weights stored [out][in] as in PyTorch.
+ *
+ * Shapes: x [T][in], W [out][in], b [out] (may be NULL), y [T][out]. y must not overlap x or W.
+ * ss_matmul_ref is the plain-loop reference; ss_matmul_blas is the fast path (one cblas_sgemm);
+ * ss_matmul picks the path set with ss_kernels_set_path (fast by default). */
+#ifndef SS_KERNELS_MATMUL_H
+#define SS_KERNELS_MATMUL_H
+
+#include "path.h"
+
+void ss_matmul_ref(float *y, const float *x, const float *W, const float *b, int T, int in, int out);
+void ss_matmul_blas(float *y, const float *x, const float *W, const float *b, int T, int in, int out);
+void ss_matmul(float *y, const float *x, const float *W, const float *b, int T, int in, int out);
+
+#endif
