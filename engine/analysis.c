@@ -30,4 +30,4 @@ size_t ss_dataset_elems(const ss_dataset_decl *d)
     return n;
 }
 
-size_t ss_dtype_size(ss_dtype t) { return t == SS_DT_F32 ? sizeof(float) : sizeof(int32_t); }
+size_t ss_dataset_dtype_size(ss_dtype t) { return t == SS_DT_F32 ? sizeof(float) : sizeof(int32_t); }

@@ -58,6 +58,6 @@ const ss_analysis_type *ss_analysis_find(const char *type);
 const ss_analysis_type *const *ss_analysis_all(void);
 
 size_t ss_dataset_elems(const ss_dataset_decl *d);
-size_t ss_dtype_size(ss_dtype t);
+size_t ss_dataset_dtype_size(ss_dtype t);
 
 #endif

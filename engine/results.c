@@ -513,9 +513,18 @@ ss_status ss_results_open(const char *path, const ss_plan *p, MPI_Comm comm, con
         st = ss_fail(SS_ERR_FORMAT, "%s: /tasks is incomplete; the file is damaged", path);
         goto done;
     }
-    if (p->n_tasks > 0 && H5Dread(r->d_status, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0) {
-        st = ss_fail(SS_ERR_HDF5, "%s: cannot read /tasks/status", path);
-        goto done;
+    {
+        /* One snapshot of the statuses, read by rank 0 and broadcast, so every rank sees the same
+         * to-do list (and no rank's reads race with another rank's first writes). */
+        int ok = 1;
+        if (rank == 0 && p->n_tasks > 0)
+            ok = H5Dread(r->d_status, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, r->dxpl_ind, status) >= 0;
+        MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
+        if (!ok) {
+            st = ss_fail(SS_ERR_HDF5, "%s: cannot read /tasks/status", path);
+            goto done;
+        }
+        MPI_Bcast(status, p->n_tasks, MPI_INT8_T, 0, comm);
     }
 
     r->an = calloc((size_t)s->n_models * s->n_analyses, sizeof *r->an);

@@ -126,7 +126,7 @@ ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
             void **bufs = &r->bufs[(size_t)a * SS_MAX_DATASETS];
             size_t *caps = &r->buf_cap[(size_t)a * SS_MAX_DATASETS];
             for (int k = 0; k < nd; k++) {
-                size_t ne = ss_dataset_elems(&decl[k]), bytes = ne * ss_dtype_size(decl[k].dtype);
+                size_t ne = ss_dataset_elems(&decl[k]), bytes = ne * ss_dataset_dtype_size(decl[k].dtype);
                 if (caps[k] < bytes) {
                     void *nb = realloc(bufs[k], bytes);
                     if (!nb) {

@@ -214,9 +214,13 @@ static void coordinator_free(coordinator *c)
     pthread_mutex_destroy(&c->mu);
 }
 
-ss_status ss_sched_run(MPI_Comm comm, int n_tasks, const int8_t *todo, const ss_sched_options *opt, ss_task_fn fn,
+ss_status ss_sched_run(MPI_Comm world, int n_tasks, const int8_t *todo, const ss_sched_options *opt, ss_task_fn fn,
                        void *ctx, ss_sched_stats *stats)
 {
+    /* A private communicator: messages of this run can never match those of an earlier or later one
+     * (a rank that finished early may already be asking the next run for work). */
+    MPI_Comm comm;
+    MPI_Comm_dup(world, &comm);
     int rank, size, thread_level = MPI_THREAD_SINGLE;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
@@ -270,6 +274,7 @@ ss_status ss_sched_run(MPI_Comm comm, int n_tasks, const int8_t *todo, const ss_
         }
         stats->wall_seconds = now_s() - t_start;
     }
+    MPI_Comm_free(&comm);
     return st;
 }
 

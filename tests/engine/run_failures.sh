@@ -2,11 +2,11 @@
 # run_failures.sh: failed tasks, the summary and exit 1; resume retries only failed tasks; a
 # different sweep on the same file is refused (exit 2) and loses nothing; --force keeps the old file.
 source "$(dirname "$0")/e2e_lib.sh" "$@"
-write_sweep "$WORK/sweep.yaml" failures 16   # max_tokens 16: long natural sentences fail
+write_sweep "$WORK/sweep.yaml" failures 30   # max_tokens 30: random prompts (24 tokens) fit, long sentences fail
 mpirun_n 2 "$BIN" run "$WORK/sweep.yaml" -o "$WORK/out.h5" --progress none > "$WORK/o1" 2> "$WORK/e1"
 expect_rc 1 $? "a run with failed tasks exits 1"
 expect_grep "task\(s\) failed:" "$WORK/e1" "summary lists the failed tasks"
-expect_grep "max_tokens is 16" "$WORK/e1" "the summary gives each failure's reason"
+expect_grep "max_tokens is 30" "$WORK/e1" "the summary gives each failure's reason"
 expect_grep "^results: " "$WORK/o1" "still says where the results are"
 st1=$($CHECK status "$WORK/out.h5"); rc=$?; [ $rc = 77 ] && exit 77
 echo "after run 1: $st1"

@@ -84,7 +84,7 @@ int main(int argc, char **argv)
     int8_t *status = NULL;
     ss_results_options opt = {0};
     CHECK(ss_results_open(path, p, MPI_COMM_WORLD, &opt, &r, &status) == SS_OK);
-    for (int t = 0; t < p->n_tasks; t++) CHECK(status[t] == SS_TASK_PENDING);
+    for (int t = 0; t < p->n_tasks; t++) CHECK_MSG(status[t] == SS_TASK_PENDING, "rank %d: new file: status[%d] = %d", rank, t, status[t]);
     free(status);
     for (int t = rank; t < p->n_tasks; t += size) {
         const ss_task *tk = &p->tasks[t];
