@@ -254,7 +254,7 @@ static int run(const run_args *a, MPI_Comm comm)
         goto usage;
     }
     if (rank == 0) {
-        char dev[160];
+        char dev[320];
         if (n_dev > 0) {
             char name[96];
             ss_cuda_device_name(0, name, sizeof name);
@@ -315,13 +315,15 @@ static int run(const run_args *a, MPI_Comm comm)
 
     /* 6. Summary (rank 0 speaks), and the agreed exit code. */
     if (rank == 0) {
-        fprintf(stderr, "[sinkscope] tasks: %d done now, %d failed now, %d done earlier; model loads: %d on %d rank(s)",
-                stats.n_done, stats.n_failed, n_done_before, total_loads, size);
-        if (size > 1) {
-            fprintf(stderr, "; tasks per rank:");
-            for (int r = 0; r < size; r++) fprintf(stderr, " %d", stats.tasks_per_rank[r]);
+        char line[1024];
+        int o = snprintf(line, sizeof line, "[sinkscope] tasks: %d done now, %d failed now, %d done earlier; "
+                         "model loads: %d on %d rank(s)", stats.n_done, stats.n_failed, n_done_before, total_loads, size);
+        if (size > 1 && o < (int)sizeof line - 16) {
+            o += snprintf(line + o, sizeof line - (size_t)o, "; tasks per rank:");
+            for (int r = 0; r < size && o < (int)sizeof line - 16; r++)
+                o += snprintf(line + o, sizeof line - (size_t)o, " %d", stats.tasks_per_rank[r]);
         }
-        fprintf(stderr, "\n");
+        fprintf(stderr, "%s\n", line);
         if (stats.n_messages > 0)
             fprintf(stderr, "[sinkscope] coordinator: %.1f us per task request (%ld requests, schedule %s); wall %.2f s\n",
                     1e6 * stats.coord_seconds / (double)stats.n_messages, stats.n_messages,
