@@ -7,13 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *join_path(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
+#include "../fsutil.h"
 
 /* A required positive integer field. */
 static ss_status get_int(const json_t *root, const char *path, const char *field, int lo, int hi, int *out)
@@ -60,9 +54,9 @@ static int32_t id_in_tokenizer_json(const json_t *tj, const char *tok)
 static ss_status read_special_ids(const char *dir, ss_hfconfig *cfg)
 {
     ss_status st = SS_OK;
-    char *map_path = join_path(dir, "special_tokens_map.json");
-    char *tj_path = join_path(dir, "tokenizer.json");
-    char *vocab_path = join_path(dir, "vocab.txt");
+    char *map_path = ss_path_join(dir, "special_tokens_map.json");
+    char *tj_path = ss_path_join(dir, "tokenizer.json");
+    char *vocab_path = ss_path_join(dir, "vocab.txt");
     json_t *map = NULL, *tj = NULL;
     FILE *vf = NULL;
     char *line = NULL;
@@ -182,7 +176,7 @@ ss_status ss_hfconfig_read(const char *dir, ss_hfconfig *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->info.bos_id = cfg->info.eos_id = cfg->info.cls_id = cfg->info.sep_id = -1;
     cfg->info.pad_id = cfg->info.unk_id = -1;
-    char *path = join_path(dir, "config.json");
+    char *path = ss_path_join(dir, "config.json");
     if (!path) return ss_fail(SS_ERR_NOMEM, "%s: out of memory", dir);
 
     FILE *f = fopen(path, "rb");

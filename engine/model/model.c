@@ -1,7 +1,5 @@
 /* model.c: ss_model (model.h): config, mmap'd weights, tokenizer and the per-architecture forward
  * pass (arch.h), plus the model hash and the BOS frame. */
-#include <stddef.h> /* size_t: sweep.h (via model.h) uses it without including it */
-
 #include "model.h"
 
 #include <errno.h>
@@ -150,8 +148,6 @@ static ss_status hash_file(ss_sha256 *h, const char *dir, const char *name, int 
     return ss_sha256_file(h, path);
 }
 
-static int cmp_cstr(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-
 /* The hash covers, in this order, each file as (name, NUL, size as u64 little-endian, contents):
  *   config.json (required);
  *   tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt (those present);
@@ -180,38 +176,13 @@ ss_status ss_model_hash(const char *dir, char hex[65])
         SS_TRY(hash_file(h, dir, "model.safetensors", 1));
     } else {
         snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
-        json_error_t jerr;
-        index = json_load_file(path, 0, &jerr);
-        if (!index) {
-            st = ss_fail(SS_ERR_IO, "%s: no model.safetensors, and no readable model.safetensors.index.json (%s)", dir,
-                         jerr.text);
+        if (stat(path, &sb) != 0) {
+            st = ss_fail(SS_ERR_IO, "%s: no model.safetensors and no model.safetensors.index.json", dir);
             goto done;
         }
-        json_t *wm = json_object_get(index, "weight_map");
-        if (!json_is_object(wm)) {
-            st = ss_fail(SS_ERR_FORMAT, "%s: field 'weight_map' is missing or not an object", path);
-            goto done;
-        }
-        shards = malloc((json_object_size(wm) + 1) * sizeof *shards);
-        if (!shards) {
-            st = ss_fail(SS_ERR_NOMEM, "out of memory hashing %s", dir);
-            goto done;
-        }
-        const char *key;
-        json_t *val;
-        json_object_foreach(wm, key, val)
-        {
-            const char *s = json_string_value(val);
-            if (!s || !*s || strchr(s, '/')) {
-                st = ss_fail(SS_ERR_FORMAT, "%s: weight_map entry '%s' is not a plain shard file name", path, key);
-                goto done;
-            }
-            shards[n_shards++] = s;
-        }
-        qsort(shards, n_shards, sizeof *shards, cmp_cstr);
+        SS_TRY(ss_st_index_shards(path, &index, &shards, &n_shards));
         SS_TRY(hash_file(h, dir, "model.safetensors.index.json", 1));
-        for (size_t i = 0; i < n_shards; i++)
-            if (i == 0 || strcmp(shards[i], shards[i - 1]) != 0) SS_TRY(hash_file(h, dir, shards[i], 1));
+        for (size_t i = 0; i < n_shards; i++) SS_TRY(hash_file(h, dir, shards[i], 1));
     }
     ss_sha256_final(h, hex);
     h = NULL;

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../fsutil.h"
 #include <sys/mman.h> /* mmap */
 #include <sys/stat.h> /* fstat, stat */
 #include <unistd.h>   /* close */
@@ -358,26 +360,18 @@ done:
     return st;
 }
 
-static char *join_path(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
-/* dir/model.safetensors.index.json: {"weight_map": {tensor: shard}}. Shards are plain file names in dir. */
-static ss_status open_index(const char *dir, const char *index_path, ss_safetensors **out)
+ss_status ss_st_index_shards(const char *index_path, json_t **root_out, const char ***shards_out, size_t *n_out)
 {
     ss_status st = SS_OK;
-    ss_safetensors *sf = NULL;
     const char **shards = NULL; /* [n_shards] distinct names, sorted */
     size_t n_shards = 0;
-    char *shard_path = NULL;
     json_error_t jerr;
     json_t *root = json_load_file(index_path, JSON_REJECT_DUPLICATES, &jerr);
+    *root_out = NULL;
+    *shards_out = NULL;
+    *n_out = 0;
     if (!root) {
         st = ss_fail(SS_ERR_FORMAT, "%s: not valid JSON: %s (line %d, column %d)", index_path, jerr.text, jerr.line,
                      jerr.column);
@@ -409,6 +403,30 @@ static ss_status open_index(const char *dir, const char *index_path, ss_safetens
     for (size_t i = 0; i < n_shards; i++)
         if (m == 0 || strcmp(shards[i], shards[m - 1]) != 0) shards[m++] = shards[i];
     n_shards = m;
+    *root_out = root;
+    *shards_out = shards;
+    *n_out = n_shards;
+    root = NULL;
+    shards = NULL;
+done:
+    free(shards);
+    json_decref(root);
+    return st;
+}
+
+/* dir/model.safetensors.index.json: {"weight_map": {tensor: shard}}. Shards are plain file names in dir. */
+static ss_status open_index(const char *dir, const char *index_path, ss_safetensors **out)
+{
+    ss_status st = SS_OK;
+    ss_safetensors *sf = NULL;
+    const char **shards = NULL; /* [n_shards] */
+    size_t n_shards = 0;
+    char *shard_path = NULL;
+    json_t *root = NULL;
+    SS_TRY(ss_st_index_shards(index_path, &root, &shards, &n_shards));
+    json_t *wm = json_object_get(root, "weight_map");
+    const char *key;
+    json_t *val;
 
     sf = calloc(1, sizeof *sf);
     if (!sf) {
@@ -417,7 +435,7 @@ static ss_status open_index(const char *dir, const char *index_path, ss_safetens
     }
     for (size_t i = 0; i < n_shards; i++) {
         free(shard_path);
-        shard_path = join_path(dir, shards[i]);
+        shard_path = ss_path_join(dir, shards[i]);
         if (!shard_path) {
             st = ss_fail(SS_ERR_NOMEM, "%s: out of memory", index_path);
             goto done;
@@ -452,8 +470,8 @@ ss_status ss_st_open_dir(const char *dir, ss_safetensors **out)
 {
     ss_status st = SS_OK;
     *out = NULL;
-    char *single = join_path(dir, "model.safetensors");
-    char *index = join_path(dir, "model.safetensors.index.json");
+    char *single = ss_path_join(dir, "model.safetensors");
+    char *index = ss_path_join(dir, "model.safetensors.index.json");
     struct stat sb;
     if (!single || !index) {
         st = ss_fail(SS_ERR_NOMEM, "%s: out of memory", dir);

@@ -21,6 +21,7 @@
 #define SS_SAFETENSORS_H
 
 #include <stddef.h>
+#include <jansson.h>
 #include <stdint.h>
 
 #include "../status.h"
@@ -69,6 +70,10 @@ ss_status ss_st_parse(const void *buf, size_t size, const char *label, ss_safete
 ss_status ss_st_open(const char *path, ss_safetensors **out);
 /* Opens dir/model.safetensors, or else dir/model.safetensors.index.json and its shards. */
 ss_status ss_st_open_dir(const char *dir, ss_safetensors **out);
+/* Reads a model.safetensors.index.json: *shards (malloc'd, pointing into *root) are its distinct
+ * shard file names, sorted; each is a plain name in the index's directory. Free with free(*shards)
+ * and json_decref(*root). */
+ss_status ss_st_index_shards(const char *index_path, json_t **root, const char ***shards, size_t *n_shards);
 void ss_st_free(ss_safetensors *sf);
 
 /* NULL when absent. */
