@@ -17,8 +17,10 @@ expect_grep 'DATASET "sink_rate"' "$WORK/np2.dump" "h5dump shows /results/tiny/s
 $CHECK verify "$WORK/np2.h5"; rc=$?; [ $rc = 77 ] && exit 77; expect_rc 0 $rc "h5py verification"
 $CHECK expect-ranks "$WORK/np2.h5" 2; expect_rc 0 $? "both ranks wrote results"
 
-"$BIN" run "$WORK/sweep.yaml" -o "$WORK/np1.h5" --progress none > /dev/null 2> "$WORK/np1.err"
+"$BIN" run "$WORK/sweep.yaml" -o "$WORK/np1.h5" --progress live > /dev/null 2> "$WORK/np1.err"
 expect_rc 0 $? "single process without mpiexec"
+grep -q $'\r\033\[K\[sinkscope\] 24/24 tasks' "$WORK/np1.err" && ok "live progress rewrites one line" \
+  || bad "no live progress line in np1.err"
 mpirun_n 3 "$BIN" run "$WORK/sweep.yaml" -o "$WORK/np3.h5" --progress none > /dev/null 2> "$WORK/np3.err"
 expect_rc 0 $? "3-rank run"
 h5diff -r "$WORK/np1.h5" "$WORK/np2.h5" /results /results > "$WORK/diff12" 2>&1
