@@ -70,9 +70,11 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
         for (int h = 0; h < H; h++) {
             const float *A = cap->attn + ((size_t)l * H + h) * T * T; /* [T][T] */
             ss_column_importance(A, T, cap->causal, alpha);
-            for (int e = 0; e < eps->n_list; e++)
+            for (int e = 0; e < eps->n_list; e++) {
+                const float eps_f = (float)eps->list[e]; /* compared in fp32, as Gu et al.'s torch code does */
                 for (int k = 0; k < T; k++)
-                    if (alpha[k] > eps->list[e]) count[e * T + k]++;
+                    if (alpha[k] > eps_f) count[e * T + k]++;
+            }
             for (int k = 0; k < k_store && k < T; k++) alpha_out[((size_t)l * H + h) * k_store + k] = alpha[k];
         }
     for (int e = 0; e < eps->n_list; e++)

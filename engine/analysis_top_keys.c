@@ -60,6 +60,7 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
             ss_column_mean(A, T, v);
             top_key[o] = ss_argmax(v, T);
             top_share[o] = v[top_key[o]];
+            if (n_cand == 0) continue; /* too short for the alpha convention: left at -1 / NaN */
             ss_column_importance(A, T, cap->causal, v);
             top_key_alpha[o] = ss_argmax(v, n_cand);
             top_alpha[o] = v[top_key_alpha[o]];

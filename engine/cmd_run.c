@@ -233,6 +233,21 @@ static int run(const run_args *a, MPI_Comm comm)
     if (any(comm, st != SS_OK)) goto usage;
     MPI_Bcast(p->model_hash, 65 * s->n_models, MPI_CHAR, 0, comm);
     ss_plan_fingerprint(p);
+    {
+        /* Every rank must have built the same plan (same prompt files, same configs), or the
+         * collective file creation would not match up. */
+        char fp0[65];
+        int n0 = p->n_tasks;
+        memcpy(fp0, p->fingerprint, sizeof fp0);
+        MPI_Bcast(fp0, sizeof fp0, MPI_CHAR, 0, comm);
+        MPI_Bcast(&n0, 1, MPI_INT, 0, comm);
+        int differs = strcmp(fp0, p->fingerprint) != 0 || n0 != p->n_tasks;
+        if (differs)
+            fprintf(stderr, "sinkscope: rank %d sees a different sweep than rank 0 (%d tasks, fingerprint %.12s; rank 0: "
+                            "%d tasks, %.12s): are the prompt files and model configs the same on every node?\n",
+                    rank, p->n_tasks, p->fingerprint, n0, fp0);
+        if (any(comm, differs)) goto usage;
+    }
 
     /* 3. Resources: BLAS threads per rank, backend. */
     MPI_Comm node;
@@ -290,7 +305,8 @@ static int run(const run_args *a, MPI_Comm comm)
             fprintf(stderr, "[sinkscope] resuming %s: %d of %d tasks already done; running %d (%d failed before)\n",
                     output, n_done_before, p->n_tasks, p->n_tasks - n_done_before, n_failed_before);
         else
-            fprintf(stderr, "[sinkscope] writing %s: %d tasks\n", output, p->n_tasks);
+            fprintf(stderr, "[sinkscope] writing %s: %d tasks, about %.1f MB\n", output, p->n_tasks,
+                    ss_plan_file_bytes(p) / 1e6);
     }
 
     /* 5. Run. */

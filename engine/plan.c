@@ -129,13 +129,14 @@ ss_status ss_plan_fingerprint(ss_plan *p)
             switch (v->type) {
             case SS_PARAM_INT:
             case SS_PARAM_FLOAT: snprintf(buf, sizeof buf, "%.17g", v->num); break;
-            case SS_PARAM_FLOAT_LIST: {
-                size_t o = 0;
-                buf[0] = '\0';
-                for (int i = 0; i < v->n_list && o < sizeof buf - 32; i++)
-                    o += (size_t)snprintf(buf + o, sizeof buf - o, "%.17g,", v->list[i]);
+            case SS_PARAM_FLOAT_LIST: /* every element on its own, however long the list */
+                snprintf(buf, sizeof buf, "list of %d", v->n_list);
+                for (int i = 0; i < v->n_list; i++) {
+                    char x[40];
+                    snprintf(x, sizeof x, "%.17g", v->list[i]);
+                    ss_sha256_str(h, x);
+                }
                 break;
-            }
             case SS_PARAM_STRING: snprintf(buf, sizeof buf, "%s", v->str ? v->str : ""); break;
             }
             ss_sha256_str(h, buf);
@@ -143,6 +144,27 @@ ss_status ss_plan_fingerprint(ss_plan *p)
     }
     ss_sha256_final(h, p->fingerprint);
     return SS_OK;
+}
+
+double ss_plan_file_bytes(const ss_plan *p)
+{
+    const ss_sweep *s = p->sweep;
+    /* /tasks: model, prompts, encoding, prompt_index, row, rank, n_tokens (int32), status (int8),
+     * seconds (f32), error (256 bytes), tokens (int32 [max_tokens_all]) */
+    double bytes = (double)p->n_tasks * (7 * 4 + 1 + 4 + 256 + 4.0 * p->max_tokens_all);
+    for (int m = 0; m < s->n_models; m++) {
+        ss_model_dims dims = {p->model_info[m].n_layers, p->model_info[m].n_heads, p->model_max_tokens[m],
+                              p->model_info[m].causal};
+        for (int a = 0; a < s->n_analyses; a++) {
+            ss_dataset_decl decl[SS_MAX_DATASETS];
+            int nd = 0;
+            if (ss_analysis_find(s->analyses[a].type)->declare(&s->analyses[a], &dims, decl, &nd) != SS_OK) continue;
+            for (int k = 0; k < nd; k++)
+                bytes += (double)p->model_rows[m] * (double)ss_dataset_elems(&decl[k]) *
+                         (double)ss_dataset_dtype_size(decl[k].dtype);
+        }
+    }
+    return bytes;
 }
 
 void ss_plan_print(const ss_plan *p, void *stream, int max_rows)
@@ -153,7 +175,8 @@ void ss_plan_print(const ss_plan *p, void *stream, int max_rows)
                "%d analysis/analyses per task\n",
             s->name, s->n_models, s->n_prompts, s->n_encodings, s->n_models * s->n_prompts * s->n_encodings,
             p->n_tasks, s->n_analyses);
-    fprintf(f, "grid order: model (slowest) > prompts > encoding > prompt index (fastest)\n\n");
+    fprintf(f, "grid order: model (slowest) > prompts > encoding > prompt index (fastest)\n");
+    fprintf(f, "results file: about %.1f MB, allocated when it is created\n\n", ss_plan_file_bytes(p) / 1e6);
     fprintf(f, "models:\n");
     for (int m = 0; m < s->n_models; m++) {
         const ss_model_info *mi = &p->model_info[m];

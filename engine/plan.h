@@ -41,6 +41,9 @@ ss_status ss_plan_hash_models(ss_plan *p);
  * prompt contents and generator settings, encodings, analyses and their parameters. Comments,
  * the sweep name, output path, threads and backend do not enter it. */
 ss_status ss_plan_fingerprint(ss_plan *p);
+/* Bytes the results file allocates up front: per-task records, token ids padded to the longest
+ * max_tokens, and every analysis dataset (padded to its model's max_tokens). */
+double ss_plan_file_bytes(const ss_plan *p);
 /* Prints the launch table (#id : model=.. prompts=.. encoding=.. prompt=..) and counts. */
 void ss_plan_print(const ss_plan *p, void *stream /* FILE* */, int max_rows);
 void ss_plan_free(ss_plan *p);

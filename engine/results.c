@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "model/model.h"
@@ -282,7 +283,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         float fnan = NAN;
         d = make_dset(g, "status", H5T_STD_I8LE, 1, &n, &f8);
         HCHECK(d, "create /tasks/status");
-        HCHECK(attr_str(d, "codes", "0 pending, 1 done, 2 failed; written after the task's data"), "attr");
+        HCHECK(attr_str(d, "codes", "0 pending, 1 done, 2 failed; written after the task's data"), "write attributes");
         H5Dclose(d), d = -1;
         d = make_dset(g, "rank", H5T_STD_I32LE, 1, &n, &fm1);
         HCHECK(d, "create /tasks/rank");
@@ -292,7 +293,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         H5Dclose(d), d = -1;
         d = make_dset(g, "seconds", H5T_IEEE_F32LE, 1, &n, &fnan);
         HCHECK(d, "create /tasks/seconds");
-        HCHECK(attr_str(d, "units", "s"), "attr");
+        HCHECK(attr_str(d, "units", "s"), "write attributes");
         H5Dclose(d), d = -1;
         t = string_type(SS_ERROR_LEN);
         d = make_dset(g, "error", t, 1, &n, NULL);
@@ -302,7 +303,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         hsize_t td[2] = {n, (hsize_t)(p->max_tokens_all > 0 ? p->max_tokens_all : 1)};
         d = make_dset(g, "tokens", H5T_STD_I32LE, 2, td, &fm1);
         HCHECK(d, "create /tasks/tokens");
-        HCHECK(attr_str(d, "doc", "token ids of each task's prompt, framed by the BOS policy; -1 padded"), "attr");
+        HCHECK(attr_str(d, "doc", "token ids of each task's prompt, framed by the BOS policy; -1 padded"), "write attributes");
         H5Dclose(d), d = -1;
     }
     H5Gclose(g), g = -1;
@@ -323,16 +324,16 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
             if ((st = at->declare(as, &dims, decl, &nd)) != SS_OK) goto done;
             g3 = H5Gcreate2(g2, as->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
             HCHECK(g3, "create an analysis group");
-            HCHECK(attr_str(g3, "type", as->type), "attr");
-            HCHECK(attr_str(g3, "doc", at->doc), "attr");
+            HCHECK(attr_str(g3, "type", as->type), "write attributes");
+            HCHECK(attr_str(g3, "doc", at->doc), "write attributes");
             for (int k = 0; k < as->n_params; k++) {
                 const ss_param_value *v = &as->params[k];
                 if (v->type == SS_PARAM_STRING)
-                    HCHECK(attr_str(g3, v->name, v->str ? v->str : ""), "attr");
+                    HCHECK(attr_str(g3, v->name, v->str ? v->str : ""), "write attributes");
                 else if (v->type == SS_PARAM_FLOAT_LIST)
-                    HCHECK(attr_doubles(g3, v->name, v->list, v->n_list), "attr");
+                    HCHECK(attr_doubles(g3, v->name, v->list, v->n_list), "write attributes");
                 else
-                    HCHECK(attr_doubles(g3, v->name, &v->num, 1), "attr");
+                    HCHECK(attr_doubles(g3, v->name, &v->num, 1), "write attributes");
             }
             for (int k = 0; k < nd; k++) {
                 hsize_t hd[SS_MAX_RANK + 1];
@@ -344,9 +345,9 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
                 d = make_dset(g3, decl[k].name, is_f ? H5T_IEEE_F32LE : H5T_STD_I32LE, decl[k].rank + 1, hd,
                               is_f ? (const void *)&fnan : (const void *)&fm1);
                 HCHECK(d, "create an analysis dataset");
-                HCHECK(attr_str(d, "units", decl[k].units), "attr");
-                HCHECK(attr_str(d, "doc", decl[k].doc), "attr");
-                HCHECK(attr_str(d, "row_index", "row of /tasks/row for tasks of this model"), "attr");
+                HCHECK(attr_str(d, "units", decl[k].units), "write attributes");
+                HCHECK(attr_str(d, "doc", decl[k].doc), "write attributes");
+                HCHECK(attr_str(d, "row_index", "row of /tasks/row for tasks of this model"), "write attributes");
                 H5Dclose(d), d = -1;
             }
             H5Gclose(g3), g3 = -1;
@@ -373,11 +374,16 @@ done:
 ss_status ss_results_probe(const char *path, ss_results_probe_info *info)
 {
     memset(info, 0, sizeof *info);
-    if (access(path, F_OK) != 0) return SS_OK;
+    struct stat sb;
+    if (stat(path, &sb) != 0) return SS_OK;
     info->exists = 1;
+    info->regular = S_ISREG(sb.st_mode);
+    if (!info->regular) return SS_OK; /* never let HDF5 open a FIFO or a device */
     if (H5Fis_hdf5(path) <= 0) return SS_OK;
+    info->is_hdf5 = 1;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return SS_OK;
+    info->openable = 1;
     char fmt[64];
     if (read_attr_str(f, "format", fmt, sizeof fmt) == 0 && strcmp(fmt, SS_RESULTS_FORMAT) == 0) {
         info->is_results = 1;
@@ -396,6 +402,87 @@ ss_status ss_results_probe(const char *path, ss_results_probe_info *info)
 
 /* ------------------------------------------------------------------ open */
 
+/* A name for the old file that does not exist yet: OUT.replaced-<UTC time>[-N]. */
+static int aside_name(const char *path, char *out, size_t cap)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&now));
+    for (int i = 0; i < 1000; i++) {
+        if (i == 0) snprintf(out, cap, "%s.replaced-%s", path, stamp);
+        else snprintf(out, cap, "%s.replaced-%s-%d", path, stamp, i);
+        if (access(out, F_OK) != 0) return 0;
+    }
+    return -1;
+}
+
+/* Rank 0's decision: code 0 = create new, 1 = resume, 2 = refuse with msg. */
+static void decide_root(const char *path, const ss_plan *p, const ss_results_options *opt, int *code, char *msg,
+                        size_t cap)
+{
+    ss_results_probe_info info;
+    *code = 2;
+    if (!path[0]) {
+        snprintf(msg, cap, "the output path is empty");
+        return;
+    }
+    ss_results_probe(path, &info);
+    if (!info.exists) {
+        /* The directory must exist and be writable: say so now, not as an HDF5 failure later. */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash == dir) dir[1] = '\0';
+        else if (slash) *slash = '\0';
+        else snprintf(dir, sizeof dir, ".");
+        if (access(dir, W_OK) != 0) {
+            snprintf(msg, cap, "cannot create %.1000s: directory %.1000s: %s", path, dir, strerror(errno));
+            return;
+        }
+        *code = 0;
+        return;
+    }
+    if (!info.regular) {
+        snprintf(msg, cap, "%.2000s exists and is not a regular file (a directory, FIFO or device); choose another -o path",
+                 path);
+        return;
+    }
+    if (info.is_hdf5 && !info.openable) {
+        snprintf(msg, cap, "%.2000s exists but HDF5 cannot open it: another program may hold it open for writing "
+                           "(a second sinkscope run?), or it is damaged. Nothing was changed.", path);
+        return;
+    }
+    if (info.is_results && strcmp(info.fingerprint, p->fingerprint) == 0 && info.n_tasks == p->n_tasks) {
+        if (access(path, W_OK) != 0) {
+            snprintf(msg, cap, "%.2000s holds this sweep's results but is not writable: %s", path, strerror(errno));
+            return;
+        }
+        *code = 1;
+        return;
+    }
+    if (opt && opt->force) {
+        char aside[4200];
+        if (aside_name(path, aside, sizeof aside) != 0 || rename(path, aside) != 0) {
+            snprintf(msg, cap, "%.1000s: cannot move the old file aside to %.1000s: %s", path, aside, strerror(errno));
+            return;
+        }
+        fprintf(stderr, "sinkscope: --force: the old %s was kept as %s\n", path, aside);
+        *code = 0;
+        return;
+    }
+    if (!info.is_results)
+        snprintf(msg, cap,
+                 "%.2000s exists and is not a sinkscope results file; choose another -o path, or pass --force to "
+                 "replace it (it will be renamed, not deleted)",
+                 path);
+    else
+        snprintf(msg, cap,
+                 "%.1000s holds the results of a different sweep ('%s', fingerprint %.12s, %d tasks); this sweep's "
+                 "fingerprint is %.12s (%d tasks). Choose another -o path, or pass --force to replace it (the old "
+                 "file is renamed, not deleted)",
+                 path, info.sweep_name, info.fingerprint, info.n_tasks, p->fingerprint, p->n_tasks);
+}
+
 /* Rank 0 decides: 0 = create new, 1 = resume, 2 = error (message broadcast). */
 static ss_status decide(const char *path, const ss_plan *p, const ss_results_options *opt, MPI_Comm comm, int *create)
 {
@@ -403,44 +490,9 @@ static ss_status decide(const char *path, const ss_plan *p, const ss_results_opt
     MPI_Comm_rank(comm, &rank);
     struct {
         int code;
-        char msg[1024];
+        char msg[4096];
     } d = {0, ""};
-    if (rank == 0) {
-        ss_results_probe_info info;
-        ss_results_probe(path, &info);
-        if (!info.exists) {
-            d.code = 0;
-        } else if (info.is_results && strcmp(info.fingerprint, p->fingerprint) == 0 && info.n_tasks == p->n_tasks) {
-            d.code = 1;
-        } else if (opt && opt->force) {
-            char aside[4096];
-            char stamp[32];
-            time_t now = time(NULL);
-            strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", gmtime(&now));
-            snprintf(aside, sizeof aside, "%s.replaced-%s", path, stamp);
-            if (rename(path, aside) != 0) {
-                d.code = 2;
-                snprintf(d.msg, sizeof d.msg, "%.400s: cannot move the old file aside to %.500s: %s", path, aside,
-                         strerror(errno));
-            } else {
-                fprintf(stderr, "sinkscope: --force: the old %s was kept as %s\n", path, aside);
-                d.code = 0;
-            }
-        } else if (!info.is_results) {
-            d.code = 2;
-            snprintf(d.msg, sizeof d.msg,
-                     "%s exists and is not a sinkscope results file; choose another -o path, or pass --force to "
-                     "replace it (it will be renamed, not deleted)",
-                     path);
-        } else {
-            d.code = 2;
-            snprintf(d.msg, sizeof d.msg,
-                     "%s holds the results of a different sweep ('%s', fingerprint %.12s, %d tasks); this sweep's "
-                     "fingerprint is %.12s (%d tasks). Choose another -o path, or pass --force to replace it (the old "
-                     "file is renamed, not deleted)",
-                     path, info.sweep_name, info.fingerprint, info.n_tasks, p->fingerprint, p->n_tasks);
-        }
-    }
+    if (rank == 0) decide_root(path, p, opt, &d.code, d.msg, sizeof d.msg);
     MPI_Bcast(&d, sizeof d, MPI_BYTE, 0, comm);
     if (d.code == 2) return ss_fail(SS_ERR_INPUT, "%s", d.msg);
     *create = d.code == 0;
@@ -483,6 +535,7 @@ ss_status ss_results_open(const char *path, const ss_plan *p, MPI_Comm comm, con
         MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
         if (!all_ok) {
             if (st == SS_OK) st = ss_fail(SS_ERR_HDF5, "%s: another rank failed to create the file", path);
+            if (rank == 0) unlink(partial); /* a half-made layout is of no use to anyone */
             goto done;
         }
         int rc = 0;

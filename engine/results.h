@@ -55,6 +55,8 @@ ss_status ss_results_close(ss_results *r);
 /* Serial helpers, for any process (rank 0 before a run, tests, report). */
 typedef struct {
     int exists, is_results;
+    int regular;           /* 1: a regular file (not a directory, FIFO, device) */
+    int is_hdf5, openable; /* an HDF5 file; and one that HDF5 could open (not locked or damaged) */
     char fingerprint[65];
     char sweep_name[128];
     int n_tasks;

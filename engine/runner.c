@@ -22,6 +22,7 @@ struct ss_runner {
     int32_t *ids;         /* [max_tokens_all] */
     void **bufs;          /* [n_analyses * SS_MAX_DATASETS] per-task output buffers */
     size_t *buf_cap;      /* bytes allocated per buffer */
+    void *const **by_analysis; /* [n_analyses] -> &bufs[a * SS_MAX_DATASETS], for ss_task_record */
 };
 
 static double now_s(void)
@@ -43,10 +44,12 @@ ss_status ss_runner_new(const ss_plan *plan, ss_results *res, int rank, ss_runne
     r->ids = malloc((size_t)(plan->max_tokens_all > 0 ? plan->max_tokens_all : 1) * sizeof *r->ids);
     r->bufs = calloc(nb, sizeof *r->bufs);
     r->buf_cap = calloc(nb, sizeof *r->buf_cap);
-    if (!r->ids || !r->bufs || !r->buf_cap) {
+    r->by_analysis = calloc((size_t)(plan->sweep->n_analyses > 0 ? plan->sweep->n_analyses : 1), sizeof *r->by_analysis);
+    if (!r->ids || !r->bufs || !r->buf_cap || !r->by_analysis) {
         ss_runner_free(r);
         return ss_fail(SS_ERR_NOMEM, "out of memory");
     }
+    for (int a = 0; a < plan->sweep->n_analyses; a++) r->by_analysis[a] = &r->bufs[(size_t)a * SS_MAX_DATASETS];
     *out = r;
     return SS_OK;
 }
@@ -61,6 +64,7 @@ void ss_runner_free(ss_runner *r)
         for (size_t i = 0; i < (size_t)r->plan->sweep->n_analyses * SS_MAX_DATASETS; i++) free(r->bufs[i]);
     free(r->bufs);
     free(r->buf_cap);
+    free(r->by_analysis);
     free(r->ids);
     free(r);
 }
@@ -83,10 +87,33 @@ static void ensure_model(ss_runner *r, int m)
     }
 }
 
-/* Task-level error classes: recorded as a failed task. Others are fatal for the rank. */
+/* Task-level error classes: recorded as a failed task, and the sweep goes on. Out of memory is one
+ * too: a single oversized prompt must not abort every rank on every re-run. Others (HDF5 writes,
+ * internal errors) are fatal for the rank. */
 static int task_level(ss_status st)
 {
-    return st == SS_ERR_RANGE || st == SS_ERR_INPUT || st == SS_ERR_FORMAT || st == SS_ERR_IO;
+    return st == SS_ERR_RANGE || st == SS_ERR_INPUT || st == SS_ERR_FORMAT || st == SS_ERR_IO || st == SS_ERR_NOMEM;
+}
+
+/* The capture must have the sizes the results file was laid out for, and finite probabilities:
+ * NaN attention would otherwise read as "no sink" (NaN > eps is false) and a top key at 0. */
+static ss_status check_capture(const ss_capture *cap, const ss_model_dims *dims)
+{
+    if (cap->n_layers != dims->n_layers || cap->n_heads != dims->n_heads || cap->n_tokens > dims->max_tokens)
+        return ss_fail(SS_ERR_FORMAT, "the model produced %d layers x %d heads x %d tokens, but the results file was "
+                                      "laid out for %d x %d x at most %d (did config.json change?)",
+                       cap->n_layers, cap->n_heads, cap->n_tokens, dims->n_layers, dims->n_heads, dims->max_tokens);
+    const size_t per_head = (size_t)cap->n_tokens * cap->n_tokens;
+    for (int l = 0; l < cap->n_layers; l++)
+        for (int h = 0; h < cap->n_heads; h++) {
+            const float *A = cap->attn + ((size_t)l * cap->n_heads + h) * per_head; /* [T][T] */
+            for (size_t i = 0; i < per_head; i++)
+                if (!isfinite(A[i]))
+                    return ss_fail(SS_ERR_RANGE, "non-finite attention probability in layer %d head %d (query %zu, "
+                                                 "key %zu): the model's weights or activations overflow",
+                                   l, h, i / (size_t)cap->n_tokens, i % (size_t)cap->n_tokens);
+        }
+    return SS_OK;
 }
 
 ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
@@ -118,8 +145,9 @@ ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
     st = ss_prompts_tokens(p->prompt_sets[tk->prompts], tk->prompt_index, r->model, ms->bos,
                            p->model_max_tokens[tk->model], ms->truncate, r->ids, &n);
     if (st == SS_OK) st = ss_model_forward(r->model, r->ids, n, &cap);
+    ss_model_dims dims = ss_results_dims(r->res, tk->model);
+    if (st == SS_OK) st = check_capture(&cap, &dims);
     if (st == SS_OK) {
-        ss_model_dims dims = ss_results_dims(r->res, tk->model);
         for (int a = 0; a < s->n_analyses && st == SS_OK; a++) {
             int nd = 0;
             const ss_dataset_decl *decl = ss_results_decls(r->res, tk->model, a, &nd);
@@ -130,8 +158,9 @@ ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
                 if (caps[k] < bytes) {
                     void *nb = realloc(bufs[k], bytes);
                     if (!nb) {
-                        st = ss_fail(SS_ERR_NOMEM, "out of memory for analysis outputs");
-                        goto fatal;
+                        st = ss_fail(SS_ERR_NOMEM, "out of memory for the outputs of analysis '%s' (%zu bytes)",
+                                     s->analyses[a].name, bytes);
+                        break;
                     }
                     bufs[k] = nb;
                     caps[k] = bytes;
@@ -141,6 +170,7 @@ ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
                 else
                     for (size_t i = 0; i < ne; i++) ((int32_t *)bufs[k])[i] = -1;
             }
+            if (st != SS_OK) break;
             st = ss_analysis_find(s->analyses[a].type)->compute(&s->analyses[a], &dims, &cap, bufs);
             if (st != SS_OK) ss_wrap(st, "analysis '%s'", s->analyses[a].name);
         }
@@ -158,11 +188,8 @@ record:
     out->seconds = (float)(now_s() - t0);
     out->n_tokens = n;
     {
-        void *const *bufs_by_analysis[64];
-        for (int a = 0; a < s->n_analyses && a < 64; a++) bufs_by_analysis[a] = &r->bufs[(size_t)a * SS_MAX_DATASETS];
         ss_task_record rec = {task, out->status, r->rank, out->seconds, n, n > 0 ? r->ids : NULL,
-                              out->status == SS_TASK_FAILED ? out->msg : NULL,
-                              (void *const *const *)bufs_by_analysis};
+                              out->status == SS_TASK_FAILED ? out->msg : NULL, (void *const *const *)r->by_analysis};
         st = ss_results_write_task(r->res, &rec);
     }
 fatal:

@@ -34,5 +34,5 @@ int ss_key_candidates(int T, int causal, int min_queries)
     int need = (T + 3) / 4;
     if (min_queries > need) need = min_queries;
     int n = T - need + 1; /* key j has T - j visible queries; need T - j >= need */
-    return n < 1 ? 1 : n;
+    return n < 0 ? 0 : n;
 }

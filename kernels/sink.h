@@ -16,8 +16,9 @@ void ss_column_mean(const float *A, int T, float *r);
 /* Index of the largest v[j] over candidates j in [0, n_candidates); ties go to the lowest index. */
 int ss_argmax(const float *v, int n_candidates);
 
-/* Number of keys that have at least min_queries visible queries: T for bidirectional models,
- * otherwise the keys j with T - j >= max(min_queries, ceil(T/4)); at least 1 (key 0 sees every query). */
+/* Number of keys (a prefix 0..n-1) that count as top-key candidates: T for bidirectional models,
+ * otherwise the keys j seen by T - j >= max(min_queries, ceil(T/4)) queries. 0 when even key 0 is
+ * seen by fewer than min_queries queries (a prompt shorter than min_queries). */
 int ss_key_candidates(int T, int causal, int min_queries);
 
 #endif

@@ -1,6 +1,7 @@
 /* make_tiny_model.c: writes a tiny random BERT model directory (config.json, vocab.txt,
  * model.safetensors) for tests that must not depend on downloaded weights.
- * usage: make_tiny_model DIR [SEED] [MAX_POSITIONS]
+ * usage: make_tiny_model DIR [SEED] [MAX_POSITIONS] [nan]
+ * With "nan", layer 0's query bias is NaN (a broken model, for the failure tests).
  * The weights are deterministic in SEED; the vocabulary covers common English words so the
  * natural prompt set tokenizes to real pieces. 2 layers, d = 16, 4 heads, FFN 32. */
 #include <errno.h>
@@ -139,6 +140,11 @@ int main(int argc, char **argv)
         L("output.LayerNorm.bias", 1, D, 0, 0.1, 0);
 #undef L
     }
+
+    if (argc > 4 && strcmp(argv[4], "nan") == 0)
+        for (int i = 0; i < g_nt; i++)
+            if (strcmp(g_t[i].name, "encoder.layer.0.attention.self.query.bias") == 0)
+                for (long j = 0; j < numel(&g_t[i]); j++) g_t[i].data[j] = NAN;
 
     /* model.safetensors: u64 header length, JSON header, raw little-endian F32 data */
     char *hdr = malloc(1 << 16);

@@ -21,6 +21,14 @@ expect_grep "no output file" "$WORK/o" "says the output is missing"
 expect_grep "24 task\(s\)" "$WORK/o" "plan counts 24 tasks (16 + 6 + 2)"
 expect_grep "#23 +model=tiny prompts=repeated encoding=native prompt=1" "$WORK/o" "plan lists the last task"
 [ ! -e "$WORK/x.h5" ] && ok "plan and failed runs write no file" || bad "a file was written"
+# bad output paths: clear errors, exit 2, nothing touched
+"$BIN" run "$WORK/sweep.yaml" -o "$WORK/no/such/dir/x.h5" > "$WORK/o" 2>&1; expect_rc 2 $? "output in a missing directory"
+expect_grep "cannot create .*no/such/dir/x.h5: directory .*: No such file or directory" "$WORK/o" "says which directory is missing"
+mkdir -p "$WORK/adir/keep"
+"$BIN" run "$WORK/sweep.yaml" -o "$WORK/adir" --force > "$WORK/o" 2>&1; expect_rc 2 $? "output that is a directory, even with --force"
+expect_grep "not a regular file" "$WORK/o" "says it is not a regular file"
+[ -d "$WORK/adir/keep" ] && ok "the directory was left alone" || bad "the directory was moved"
+"$BIN" run "$WORK/sweep.yaml" -o "" > "$WORK/o" 2>&1; expect_rc 2 $? "empty output path"
 cat > "$WORK/bad.yaml" <<YAML
 name: bad
 grid:

@@ -41,6 +41,36 @@ ls "$WORK"/out.h5.replaced-* > /dev/null 2>&1 && ok "the old file was kept aside
 old=$(ls "$WORK"/out.h5.replaced-* | head -1)
 [ "$(sha256sum < "$old")" = "$sum0" ] && ok "the kept file is the old results, intact" || bad "kept file differs"
 
+# --force twice within one second keeps both old files (distinct names)
+mpirun_n 2 "$BIN" run "$WORK/sweep.yaml" -o "$WORK/out.h5" --force --progress none > /dev/null 2>&1
+mpirun_n 2 "$BIN" run "$WORK/other.yaml" -o "$WORK/out.h5" --force --progress none > /dev/null 2>&1
+n_aside=$(ls "$WORK"/out.h5.replaced-* | wc -l)
+[ "$n_aside" = 3 ] && ok "three replacements kept three old files" || bad "$n_aside old files kept, expected 3"
+
+# ranks that see different prompt files refuse to start instead of hanging
+mkdir -p "$WORK/da" "$WORK/db"
+printf 'one\n' > "$WORK/da/p.txt"; printf 'one\ntwo\nthree\n' > "$WORK/db/p.txt"
+for d in da db; do cat > "$WORK/$d/s.yaml" <<YAML
+name: mismatch
+grid:
+  model: [{name: tiny, path: $TINY}]
+  prompts: [{name: p, file: p.txt}]
+  encoding: [native]
+analyses: [{name: sink, type: sink_rate}]
+YAML
+done
+timeout 60 "$MPIEXEC" -n 1 "$BIN" run "$WORK/da/s.yaml" -o "$WORK/mm.h5" : -n 1 "$BIN" run "$WORK/db/s.yaml" -o "$WORK/mm.h5" \
+  > "$WORK/o7" 2>&1
+expect_rc 2 $? "ranks with different plans refuse (no hang)"
+expect_grep "sees a different sweep than rank 0" "$WORK/o7" "and say why"
+
+# a model whose attention is NaN: the tasks fail with the reason, nothing reads as 'no sink'
+"${BIN%/sinkscope}/tests/engine/make_tiny_model" "$WORK/nan_model" 7 512 nan > /dev/null
+sed "s#$TINY#$WORK/nan_model#" "$WORK/other.yaml" > "$WORK/nan.yaml"
+"$BIN" run "$WORK/nan.yaml" -o "$WORK/nan.h5" --progress none > /dev/null 2> "$WORK/e8"
+expect_rc 1 $? "NaN attention fails the tasks"
+expect_grep "non-finite attention probability in layer 0" "$WORK/e8" "with the reason"
+
 # a fault-injected task failure is recorded with its message
 mpirun_n 2 env SINKSCOPE_FAULT=fail:3 "$BIN" run "$WORK/other.yaml" -o "$WORK/f.h5" --progress none > /dev/null 2> "$WORK/e6"
 expect_rc 1 $? "an injected task failure exits 1"
