@@ -46,7 +46,11 @@ for np in 1 2; do
   eval "wall_$np=$w"
   awk -v n="$ntasks" -v w="$w" -v c="$c" -v np=$np 'BEGIN{printf "ranks=%d tasks=%d wall=%.2fs tasks_per_s=%.1f coordinator_us_per_task=%s\n", np, n, w, n/w, c}'
 done
-awk -v a="$wall_1" -v b="$wall_2" 'BEGIN{printf "speed-up 2 ranks vs 1: %.2fx (efficiency %.0f%%)\n", a/b, 50*a/b}'
+awk -v a="$wall_1" -v b="$wall_2" 'BEGIN{printf "speed-up 2 ranks vs 1 rank x 1 thread: %.2fx (efficiency %.0f%%)\n", a/b, 50*a/b}'
+rm -f "$out/np1t2.h5"
+"$bin" run "$out/bench.yaml" -o "$out/np1t2.h5" --threads 2 --progress none > /dev/null 2> "$out/np1t2.err"
+w=$(wall_of "$out/np1t2.err")
+awk -v n="$ntasks" -v w="$w" -v b="$wall_2" 'BEGIN{printf "ranks=1 threads=2 tasks=%d wall=%.2fs tasks_per_s=%.1f (2 ranks x 1 thread is %.2fx faster on the same 2 cores)\n", n, w, n/w, w/b}'
 
 echo; echo "== 2. uneven task costs: every 10th task sleeps 400 ms (injected), 2 ranks"
 faults=$(seq 0 10 $((ntasks - 1)) | sed 's/.*/cost:&:400/' | paste -sd, -)
