@@ -26,14 +26,15 @@ struct ss_prompt_set {
     char **texts;   /* [n] SS_PROMPTS_FILE: owned texts; NULL otherwise */
     int *lines;     /* [n] SS_PROMPTS_FILE: line of each prompt in the file */
     int n;
-    int length;     /* random / repeated: total length in tokens, specials included */
+    int length;     /* random / repeated / natural passages: total length in tokens, specials included */
+    int *start;     /* [n] natural passages: first sentence of each passage; NULL otherwise */
     uint64_t seed;
     int token_id;   /* repeated: fixed id, or -1 to draw it */
 };
 
 /* ---------------------------------------------------------------- deterministic generators */
 
-enum { STREAM_RANDOM = 1, STREAM_REPEATED = 2 };
+enum { STREAM_RANDOM = 1, STREAM_REPEATED = 2, STREAM_PASSAGES = 3 };
 
 static uint64_t splitmix64_next(uint64_t *x)
 {
@@ -244,6 +245,24 @@ ss_status ss_prompts_open(const ss_prompt_spec *spec, ss_prompt_set **out)
             goto done;
         }
         ps->n = spec->count > 0 ? spec->count : total;
+        if (spec->length > 0) {
+            /* passages: distinct starting sentences, a seeded Fisher-Yates permutation of 0..total-1 */
+            int *perm = malloc((size_t)total * sizeof *perm);
+            if (!perm) {
+                st = ss_fail(SS_ERR_NOMEM, "prompt set '%s': out of memory", name);
+                goto done;
+            }
+            for (int k = 0; k < total; k++) perm[k] = k;
+            rng256 r;
+            rng_seed(&r, spec->seed, STREAM_PASSAGES, 0);
+            for (int k = total - 1; k > 0; k--) {
+                int j = (int)rng_below(&r, (uint32_t)k + 1);
+                int t = perm[k];
+                perm[k] = perm[j];
+                perm[j] = t;
+            }
+            ps->start = perm;
+        }
         break;
     }
     case SS_PROMPTS_RANDOM:
@@ -289,7 +308,7 @@ const char *ss_prompts_text(const ss_prompt_set *ps, int i)
 {
     if (!ps || i < 0 || i >= ps->n) return NULL;
     if (ps->kind == SS_PROMPTS_FILE) return ps->texts[i];
-    if (ps->kind == SS_PROMPTS_NATURAL) return ss_natural_text(i);
+    if (ps->kind == SS_PROMPTS_NATURAL) return ss_natural_text(ps->start ? ps->start[i] : i);
     return NULL;
 }
 
@@ -300,6 +319,7 @@ void ss_prompts_free(ss_prompt_set *ps)
         for (int i = 0; i < ps->n; i++) free(ps->texts[i]);
     free(ps->texts);
     free(ps->lines);
+    free(ps->start);
     free(ps->source);
     free(ps);
 }
@@ -329,6 +349,43 @@ static void prompt_label(const ss_prompt_set *ps, int i, char *buf, size_t size)
     else snprintf(buf, size, "%s prompt %d", kind_name(ps->kind), i);
 }
 
+/* Content ids of natural passage i: sentences start[i], start[i]+1, ... (wrapping) encoded one by one
+ * and joined, cut at exactly `want` ids. *content is malloc'd. */
+static ss_status natural_passage(const ss_prompt_set *ps, int i, const ss_tokenizer *tok, int want, const char *label,
+                                 int32_t **content, int *n_content)
+{
+    ss_status st = SS_OK;
+    int32_t *ids = NULL, *piece = NULL; /* ids: [want] */
+    int have = 0, n_piece = 0;
+    const int total = ss_natural_count();
+    *content = NULL;
+    *n_content = 0;
+    if (want < 1)
+        return ss_fail(SS_ERR_RANGE, "%s: length %d leaves no room for content next to the special tokens", label,
+                       ps->length);
+    ids = malloc((size_t)want * sizeof *ids);
+    if (!ids) return ss_fail(SS_ERR_NOMEM, "%s: out of memory", label);
+    for (int k = 0; have < want; k++) {
+        if (k == total && have == 0) {
+            st = ss_fail(SS_ERR_RANGE, "%s: the natural set encodes to no tokens", label);
+            goto done;
+        }
+        SS_TRY(ss_tokenizer_encode(tok, ss_natural_text((ps->start[i] + k) % total), &piece, &n_piece));
+        int take = n_piece < want - have ? n_piece : want - have;
+        memcpy(ids + have, piece, (size_t)take * sizeof *ids);
+        have += take;
+        free(piece);
+        piece = NULL;
+    }
+    *content = ids;
+    *n_content = have;
+    ids = NULL;
+done:
+    free(piece);
+    free(ids);
+    return st;
+}
+
 ss_status ss_prompts_tokens(const ss_prompt_set *ps, int i, const ss_model *m, ss_bos_policy bos, int max_tokens,
                             int truncate, int32_t *ids, int *n)
 {
@@ -350,7 +407,9 @@ ss_status ss_prompts_tokens(const ss_prompt_set *ps, int i, const ss_model *m, s
     int n_special = n_pre + n_post;
     int room = max_tokens - n_special; /* content tokens that fit */
 
-    if (ps->kind == SS_PROMPTS_FILE || ps->kind == SS_PROMPTS_NATURAL) {
+    if (ps->kind == SS_PROMPTS_NATURAL && ps->start) {
+        SS_TRY(natural_passage(ps, i, tok, ps->length - n_special, label, &content, &n_content));
+    } else if (ps->kind == SS_PROMPTS_FILE || ps->kind == SS_PROMPTS_NATURAL) {
         SS_TRY(ss_tokenizer_encode(tok, ss_prompts_text(ps, i), &content, &n_content));
     } else {
         n_content = ps->length - n_special;

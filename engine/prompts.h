@@ -18,6 +18,11 @@ int ss_prompts_count(const ss_prompt_set *ps);
 /* The text of prompt i, or NULL for token generators. */
 const char *ss_prompts_text(const ss_prompt_set *ps, int i);
 
+/* The natural generator has two forms: without `length`, prompt i is sentence i of the built-in set;
+ * with `length` = T, prompt i is a passage of exactly T tokens (specials included) made of
+ * consecutive sentences, starting at sentence perm[i] of a seeded permutation and wrapping around,
+ * cut at T tokens for each model's own tokenizer (Gu et al. use the first 64 tokens of natural text). */
+
 /* Final token ids of prompt i for model m under a BOS policy. ids must have room for max_tokens.
  * A prompt longer than max_tokens fails with SS_ERR_RANGE unless truncate is set. */
 ss_status ss_prompts_tokens(const ss_prompt_set *ps, int i, const ss_model *m, ss_bos_policy bos, int max_tokens,

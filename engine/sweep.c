@@ -1113,7 +1113,9 @@ static void parse_prompts(vctx *c, const yn *seq, ss_sweep *s)
         int allowed[P_N] = {0};
         allowed[P_COUNT] = 1;
         allowed[P_FIELD] = kind == SS_PROMPTS_FILE && !is_txt;
-        allowed[P_LENGTH] = allowed[P_SEED] = generated;
+        /* natural: optional length = fixed-length passages of consecutive sentences (Gu et al.'s T),
+         * whose starting sentences are a seeded draw */
+        allowed[P_LENGTH] = allowed[P_SEED] = generated || kind == SS_PROMPTS_NATURAL;
         allowed[P_TOKEN_ID] = kind == SS_PROMPTS_REPEATED;
         for (int k = P_FIELD; k < P_N; k++)
             if (vals[k] && !allowed[k]) err(c, keyn[k]->loc, "'%s' does not apply to %s", PROMPT_KEYS[k], applies_to);
@@ -1126,6 +1128,9 @@ static void parse_prompts(vctx *c, const yn *seq, ss_sweep *s)
                 p->count, ss_natural_count());
         if (vals[P_LENGTH] && allowed[P_LENGTH]) want_int_i(c, vals[P_LENGTH], "length", 2, 1000000, &p->length);
         if (vals[P_SEED] && allowed[P_SEED]) want_seed(c, vals[P_SEED], "seed", &p->seed);
+        if (kind == SS_PROMPTS_NATURAL && vals[P_SEED] && !vals[P_LENGTH])
+            err(c, keyn[P_SEED]->loc, "'seed' applies to the natural generator only with 'length' (passages); "
+                                      "without it the prompts are the first 'count' sentences in order");
         if (vals[P_TOKEN_ID] && allowed[P_TOKEN_ID])
             want_int_i(c, vals[P_TOKEN_ID], "token_id", 0, INT_MAX, &p->token_id);
         if (allowed[P_FIELD]) {
