@@ -186,10 +186,15 @@ void ss_plan_print(const ss_plan *p, void *stream, int max_rows)
     }
     fprintf(f, "prompt sets:\n");
     static const char *kinds[] = {"file", "natural", "random", "repeated"};
-    for (int q = 0; q < s->n_prompts; q++)
-        fprintf(f, "  [%d] %-16s %-8s %d prompt(s)%s%s\n", q, s->prompts[q].name, kinds[s->prompts[q].kind],
-                ss_prompts_count(p->prompt_sets[q]), s->prompts[q].kind == SS_PROMPTS_FILE ? ", " : "",
-                s->prompts[q].kind == SS_PROMPTS_FILE ? s->prompts[q].path : "");
+    for (int q = 0; q < s->n_prompts; q++) {
+        const ss_prompt_spec *ps = &s->prompts[q];
+        char what[512] = "";
+        if (ps->kind == SS_PROMPTS_FILE) snprintf(what, sizeof what, ", %s", ps->path);
+        else if (ps->length > 0)
+            snprintf(what, sizeof what, ", %d tokens each, seed %llu", ps->length, (unsigned long long)ps->seed);
+        fprintf(f, "  [%d] %-16s %-8s %d prompt(s)%s\n", q, ps->name, kinds[ps->kind], ss_prompts_count(p->prompt_sets[q]),
+                what);
+    }
     fprintf(f, "encodings:");
     for (int e = 0; e < s->n_encodings; e++) fprintf(f, " %s", s->encodings[e].name);
     fprintf(f, "\nanalyses:");
