@@ -295,8 +295,8 @@ static int run(const run_args *a, MPI_Comm comm)
     if (!todo || !groups) MPI_Abort(comm, 3);
     int n_done_before = 0, n_failed_before = 0;
     for (int t = 0; t < p->n_tasks; t++) {
-        todo[t] = status[t] != SS_TASK_DONE;
-        n_done_before += status[t] == SS_TASK_DONE;
+        todo[t] = status[t] != SS_TASK_DONE && status[t] != SS_TASK_SKIPPED; /* both are final */
+        n_done_before += status[t] == SS_TASK_DONE || status[t] == SS_TASK_SKIPPED;
         n_failed_before += status[t] == SS_TASK_FAILED;
         groups[t] = p->tasks[t].model;
     }
@@ -332,8 +332,9 @@ static int run(const run_args *a, MPI_Comm comm)
     /* 6. Summary (rank 0 speaks), and the agreed exit code. */
     if (rank == 0) {
         char line[1024];
-        int o = snprintf(line, sizeof line, "[sinkscope] tasks: %d done now, %d failed now, %d done earlier; "
-                         "model loads: %d on %d rank(s)", stats.n_done, stats.n_failed, n_done_before, total_loads, size);
+        int o = snprintf(line, sizeof line, "[sinkscope] tasks: %d done now, %d failed now, %d skipped now, %d done "
+                         "earlier; model loads: %d on %d rank(s)", stats.n_done, stats.n_failed, stats.n_skipped,
+                         n_done_before, total_loads, size);
         if (size > 1 && o < (int)sizeof line - 16) {
             o += snprintf(line + o, sizeof line - (size_t)o, "; tasks per rank:");
             for (int r = 0; r < size && o < (int)sizeof line - 16; r++)
@@ -344,6 +345,19 @@ static int run(const run_args *a, MPI_Comm comm)
             fprintf(stderr, "[sinkscope] coordinator: %.1f us per task request (%ld requests, schedule %s); wall %.2f s\n",
                     1e6 * stats.coord_seconds / (double)stats.n_messages, stats.n_messages,
                     a->sched.policy == SS_SCHED_STATIC ? "static" : "dynamic", stats.wall_seconds);
+        if (stats.n_skipped > 0) {
+            /* one line per distinct reason: skips come in blocks (a whole encoding x model cell) */
+            fprintf(stderr, "[sinkscope] %d task(s) skipped (recorded with status 3):\n", stats.n_skipped);
+            for (int i = 0, shown = 0; i < stats.n_skipped && shown < 10; i++) {
+                int seen = 0;
+                for (int j = 0; j < i && !seen; j++) seen = strcmp(stats.skipped_msg[j], stats.skipped_msg[i]) == 0;
+                if (seen) continue;
+                int n_same = 0;
+                for (int j = i; j < stats.n_skipped; j++) n_same += strcmp(stats.skipped_msg[j], stats.skipped_msg[i]) == 0;
+                fprintf(stderr, "  %d x %s\n", n_same, stats.skipped_msg[i]);
+                shown++;
+            }
+        }
         if (stats.n_failed > 0) {
             fprintf(stderr, "[sinkscope] %d task(s) failed:\n", stats.n_failed);
             for (int i = 0; i < stats.n_failed && i < 20; i++) {

@@ -118,7 +118,12 @@ ss_status ss_plan_fingerprint(ss_plan *p)
         ss_sha256_str(h, s->prompts[q].name);
         ss_sha256_str(h, p->prompts_hash[q]);
     }
-    for (int e = 0; e < s->n_encodings; e++) ss_sha256_str(h, s->encodings[e].name);
+    for (int e = 0; e < s->n_encodings; e++) {
+        const ss_encoding_spec *es = &s->encodings[e];
+        snprintf(buf, sizeof buf, "encoding %s type=%s theta=%.17g fraction=%.17g seed=%llu bos=%d", es->name,
+                 ss_encoding_type_name(es->type), es->theta, es->fraction, (unsigned long long)es->seed, es->bos);
+        ss_sha256_str(h, buf);
+    }
     for (int a = 0; a < s->n_analyses; a++) {
         const ss_analysis_spec *as = &s->analyses[a];
         ss_sha256_str(h, as->name);

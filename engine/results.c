@@ -176,7 +176,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
     HCHECK(attr_int(file, "n_tasks", p->n_tasks), "write attributes");
     HCHECK(attr_str(file, "grid_order", "model > prompts > encoding > prompt_index (last fastest)"),
             "write attributes");
-    HCHECK(attr_str(file, "task_status_codes", "0 pending, 1 done, 2 failed"), "write attributes");
+    HCHECK(attr_str(file, "task_status_codes", "0 pending, 1 done, 2 failed, 3 skipped (does not apply)"), "write attributes");
 
     /* /sweep/yaml: the sweep text as given */
     g = H5Gcreate2(file, "sweep", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -256,6 +256,23 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
     }
     H5Gclose(g), g = -1;
 
+    /* /encodings/<name> */
+    g = H5Gcreate2(file, "encodings", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    HCHECK(g, "create /encodings");
+    for (int e = 0; e < s->n_encodings; e++) {
+        const ss_encoding_spec *es = &s->encodings[e];
+        g2 = H5Gcreate2(g, es->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        HCHECK(g2, "create an encoding group");
+        HCHECK(attr_int(g2, "index", e), "write encoding attributes");
+        HCHECK(attr_str(g2, "type", ss_encoding_type_name(es->type)), "write encoding attributes");
+        HCHECK(attr_doubles(g2, "theta", &es->theta, es->type == SS_ENC_ROPE), "write encoding attributes");
+        HCHECK(attr_doubles(g2, "fraction", &es->fraction, es->type == SS_ENC_ROPE), "write encoding attributes");
+        HCHECK(attr_int(g2, "seed", es->type == SS_ENC_SHUFFLED ? (long long)es->seed : -1), "write encoding attributes");
+        HCHECK(attr_str(g2, "bos", es->bos < 0 ? "model" : es->bos ? "on" : "off"), "write encoding attributes");
+        H5Gclose(g2), g2 = -1;
+    }
+    H5Gclose(g), g = -1;
+
     /* /tasks */
     g = H5Gcreate2(file, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     HCHECK(g, "create /tasks");
@@ -283,7 +300,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         float fnan = NAN;
         d = make_dset(g, "status", H5T_STD_I8LE, 1, &n, &f8);
         HCHECK(d, "create /tasks/status");
-        HCHECK(attr_str(d, "codes", "0 pending, 1 done, 2 failed; written after the task's data"), "write attributes");
+        HCHECK(attr_str(d, "codes", "0 pending, 1 done, 2 failed, 3 skipped (the encoding does not apply to the model); written after the task's data"), "write attributes");
         H5Dclose(d), d = -1;
         d = make_dset(g, "rank", H5T_STD_I32LE, 1, &n, &fm1);
         HCHECK(d, "create /tasks/rank");

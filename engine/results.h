@@ -14,7 +14,8 @@
 #include "plan.h"
 #include "status.h"
 
-enum { SS_TASK_PENDING = 0, SS_TASK_DONE = 1, SS_TASK_FAILED = 2 };
+enum { SS_TASK_PENDING = 0, SS_TASK_DONE = 1, SS_TASK_FAILED = 2, SS_TASK_SKIPPED = 3 };
+/* done and skipped are final (resume keeps them); pending and failed are run again. */
 #define SS_RESULTS_FORMAT "sinkscope-results"
 #define SS_RESULTS_FORMAT_VERSION 1
 #define SS_ERROR_LEN 256 /* fixed length of /tasks/error strings */
@@ -37,12 +38,12 @@ ss_model_dims ss_results_dims(const ss_results *r, int model);
 
 typedef struct {
     int task;              /* task id */
-    int8_t status;         /* SS_TASK_DONE or SS_TASK_FAILED */
+    int8_t status;         /* SS_TASK_DONE, SS_TASK_FAILED or SS_TASK_SKIPPED */
     int rank;
     float seconds;
     int n_tokens;          /* 0 when unknown (failed before tokenizing) */
     const int32_t *tokens; /* [n_tokens] or NULL */
-    const char *error;     /* failed tasks: the message */
+    const char *error;     /* failed tasks: the message; skipped tasks: the reason */
     void *const *const *bufs; /* done tasks: bufs[a][d], one buffer per analysis a and dataset d */
 } ss_task_record;
 

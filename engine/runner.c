@@ -142,8 +142,19 @@ ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
         snprintf(out->msg, sizeof out->msg, "%s", r->model_err);
         goto record;
     }
-    st = ss_prompts_tokens(p->prompt_sets[tk->prompts], tk->prompt_index, r->model, ms->bos,
-                           p->model_max_tokens[tk->model], ms->truncate, r->ids, &n);
+    const ss_encoding_spec *enc = &s->encodings[tk->encoding];
+    if (enc->type != SS_ENC_NATIVE) {
+        /* Positional-encoding ablations are applied by the architectures (issue 3, in progress):
+         * until an architecture implements one, its tasks are recorded as skipped, with the reason. */
+        out->status = SS_TASK_SKIPPED;
+        snprintf(out->msg, sizeof out->msg, "encoding '%s' (%s) is not available for architecture '%s' in this version",
+                 enc->name, ss_encoding_type_name(enc->type), ss_model_get_info(r->model)->arch);
+        goto record;
+    }
+    /* The encoding's bos: on|off overrides the model's BOS policy. */
+    const ss_bos_policy bos = enc->bos < 0 ? ms->bos : enc->bos ? SS_BOS_ADD : SS_BOS_NONE;
+    st = ss_prompts_tokens(p->prompt_sets[tk->prompts], tk->prompt_index, r->model, bos, p->model_max_tokens[tk->model],
+                           ms->truncate, r->ids, &n);
     if (st == SS_OK) st = ss_model_forward(r->model, r->ids, n, &cap);
     ss_model_dims dims = ss_results_dims(r->res, tk->model);
     if (st == SS_OK) st = check_capture(&cap, &dims);
@@ -189,7 +200,7 @@ record:
     out->n_tokens = n;
     {
         ss_task_record rec = {task, out->status, r->rank, out->seconds, n, n > 0 ? r->ids : NULL,
-                              out->status == SS_TASK_FAILED ? out->msg : NULL, (void *const *const *)r->by_analysis};
+                              out->status != SS_TASK_DONE ? out->msg : NULL, (void *const *const *)r->by_analysis};
         st = ss_results_write_task(r->res, &rec);
     }
 fatal:

@@ -85,11 +85,16 @@ static int handle(coordinator *c, int rank, const request_msg *req)
             memcpy(s->failed_msg[s->n_failed], req->res.msg, SS_MSG_LEN);
             s->failed_msg[s->n_failed][SS_MSG_LEN - 1] = '\0';
             s->n_failed++;
+        } else if (req->res.status == 3) {
+            s->skipped[s->n_skipped] = req->task;
+            memcpy(s->skipped_msg[s->n_skipped], req->res.msg, SS_MSG_LEN);
+            s->skipped_msg[s->n_skipped][SS_MSG_LEN - 1] = '\0';
+            s->n_skipped++;
         } else {
             s->n_done++;
         }
         s->tasks_per_rank[rank]++;
-        ss_progress_update(&c->progress, s->n_done + s->n_failed, s->n_failed, 0);
+        ss_progress_update(&c->progress, s->n_done + s->n_failed + s->n_skipped, s->n_failed, 0);
     }
     int next = choose(c, rank);
     if (next >= 0) c->in_flight++;
@@ -125,7 +130,7 @@ static void *coordinator_main(void *argp)
             idle++;
             if ((idle & 255) == 0) {
                 pthread_mutex_lock(&c->mu);
-                ss_progress_update(&c->progress, c->stats->n_done + c->stats->n_failed, c->stats->n_failed, 0);
+                ss_progress_update(&c->progress, c->stats->n_done + c->stats->n_failed + c->stats->n_skipped, c->stats->n_failed, 0);
                 pthread_mutex_unlock(&c->mu);
             }
             continue;
@@ -196,8 +201,10 @@ static ss_status coordinator_init(coordinator *c, int size, int n_tasks, const i
     stats->n_tasks = k;
     stats->failed = malloc((size_t)(k > 0 ? k : 1) * sizeof *stats->failed);
     stats->failed_msg = malloc((size_t)(k > 0 ? k : 1) * sizeof *stats->failed_msg);
+    stats->skipped = malloc((size_t)(k > 0 ? k : 1) * sizeof *stats->skipped);
+    stats->skipped_msg = malloc((size_t)(k > 0 ? k : 1) * sizeof *stats->skipped_msg);
     stats->tasks_per_rank = calloc((size_t)size, sizeof *stats->tasks_per_rank);
-    if (!stats->failed || !stats->failed_msg || !stats->tasks_per_rank) return ss_fail(SS_ERR_NOMEM, "out of memory");
+    if (!stats->failed || !stats->failed_msg || !stats->skipped || !stats->skipped_msg || !stats->tasks_per_rank) return ss_fail(SS_ERR_NOMEM, "out of memory");
     ss_progress_init(&c->progress, opt->progress, opt->progress_interval, k, opt->n_done_before);
     return SS_OK;
 }
@@ -261,7 +268,7 @@ ss_status ss_sched_run(MPI_Comm world, int n_tasks, const int8_t *todo, const ss
         if (threaded) pthread_join(th, NULL);
         else if (size > 1) coordinator_main(&arg); /* coordinator only */
         stats->wall_seconds = now_s() - t_start;
-        ss_progress_finish(&c.progress, stats->n_done + stats->n_failed, stats->n_failed);
+        ss_progress_finish(&c.progress, stats->n_done + stats->n_failed + stats->n_skipped, stats->n_failed);
         coordinator_free(&c);
     } else {
         req.task = -1;
@@ -282,6 +289,8 @@ void ss_sched_stats_free(ss_sched_stats *s)
 {
     free(s->failed);
     free(s->failed_msg);
+    free(s->skipped);
+    free(s->skipped_msg);
     free(s->tasks_per_rank);
     memset(s, 0, sizeof *s);
 }

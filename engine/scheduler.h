@@ -16,10 +16,10 @@
 #define SS_MSG_LEN 256
 
 typedef struct {
-    int8_t status;      /* 1 done, 2 failed (as in results.h) */
+    int8_t status;      /* 1 done, 2 failed, 3 skipped (as in results.h) */
     float seconds;
     int n_tokens;
-    char msg[SS_MSG_LEN]; /* failed: why */
+    char msg[SS_MSG_LEN]; /* failed or skipped: why */
 } ss_task_result;
 
 /* Runs one task. A non-OK return is a hard failure of the rank: the scheduler aborts the whole job
@@ -40,13 +40,15 @@ typedef struct {
 
 typedef struct {
     int n_tasks;            /* tasks run in this invocation */
-    int n_done, n_failed;
+    int n_done, n_failed, n_skipped;
     double wall_seconds;
     double coord_seconds;   /* time the coordinator spent choosing tasks and exchanging messages */
     long n_messages;        /* request/reply pairs handled by the coordinator */
     int rank0_computes;
     int *failed;            /* rank 0: ids of failed tasks [n_failed] */
     char (*failed_msg)[SS_MSG_LEN];
+    int *skipped;           /* rank 0: ids of skipped tasks [n_skipped] */
+    char (*skipped_msg)[SS_MSG_LEN];
     int *tasks_per_rank;    /* rank 0: [size] */
     int group_switches;     /* times a rank had to switch to another model */
 } ss_sched_stats;

@@ -1148,8 +1148,37 @@ done:
 
 /* ---------------------------------------------------------------- grid.encoding */
 
-static const char *const ENCODINGS[] = {"native"};
+/* In ss_encoding_type order. */
+static const char *const ENCODINGS[] = {"native", "none", "rope", "alibi", "sinusoidal", "shuffled"};
+#define N_ENCODINGS 6
 
+const char *ss_encoding_type_name(ss_encoding_type t)
+{
+    return (unsigned)t < N_ENCODINGS ? ENCODINGS[t] : "unknown";
+}
+
+enum { E_NAME, E_TYPE, E_THETA, E_FRACTION, E_SEED, E_BOS, E_N };
+static const char *const ENCODING_KEYS[E_N] = {"name", "type", "theta", "fraction", "seed", "bos"};
+
+/* A float in [lo, hi] (lo exclusive when lo_open). */
+static int want_real(vctx *c, const yn *v, const char *key, double lo, int lo_open, double hi, double *out)
+{
+    char label[80], b1[SHOW_BUF];
+    snprintf(label, sizeof label, "'%s'", key);
+    if (!(v->kind == YN_SCALAR && (v->stype == YS_INT || v->stype == YS_FLOAT))) {
+        type_error(c, v, label, "a number");
+        return 0;
+    }
+    double x = scalar_num(v->str, v->stype);
+    if (!(lo_open ? x > lo : x >= lo) || !(x <= hi)) {
+        err(c, v->loc, "'%s' must be in %c%g, %g], got %s", key, lo_open ? '(' : '[', lo, hi, show(v->str, b1));
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+/* Each item: a type name ("none"), or a mapping {name, type, theta, fraction, seed, bos: on|off}. */
 static void parse_encodings(vctx *c, const yn *seq, ss_sweep *s)
 {
     seen_name *seen = xcalloc(c, (size_t)seq->n, sizeof *seen);
@@ -1159,10 +1188,62 @@ static void parse_encodings(vctx *c, const yn *seq, ss_sweep *s)
     s->n_encodings = seq->n;
     for (int i = 0; i < seq->n; i++) {
         const yn *item = seq->kids[i];
-        s->encodings[i].loc = item->loc;
-        if (want_enum(c, item, "encoding", "encoding", ENCODINGS, 1) < 0) continue;
-        s->encodings[i].name = xstrdup(c, item->str);
-        check_unique(c, seen, &n_seen, item->str, item, "encoding", "listed");
+        ss_encoding_spec *e = &s->encodings[i];
+        char where[64];
+        snprintf(where, sizeof where, "grid.encoding[%d]", i);
+        e->loc = item->loc;
+        e->theta = 10000.0;
+        e->fraction = 1.0;
+        e->seed = s->seed;
+        e->bos = -1;
+        const yn *name_node = item;
+        if (item->kind != YN_MAP) {
+            int t = want_enum(c, item, "encoding", "encoding", ENCODINGS, N_ENCODINGS);
+            if (t < 0) continue;
+            e->type = (ss_encoding_type)t;
+            e->name = xstrdup(c, item->str);
+        } else {
+            const yn *vals[E_N], *keyn[E_N];
+            map_fields(c, item, where, ENCODING_KEYS, E_N, 1, vals, keyn);
+            if (!vals[E_TYPE]) {
+                missing(c, item, "type", where);
+                continue;
+            }
+            int t = want_enum(c, vals[E_TYPE], "type", "encoding", ENCODINGS, N_ENCODINGS);
+            if (t < 0) continue;
+            e->type = (ss_encoding_type)t;
+            if (vals[E_NAME]) {
+                const char *nm = want_name(c, vals[E_NAME], "name");
+                if (!nm) continue;
+                e->name = xstrdup(c, nm);
+                name_node = vals[E_NAME];
+            } else {
+                e->name = xstrdup(c, vals[E_TYPE]->str);
+                name_node = vals[E_TYPE];
+            }
+            const char *type_s = ENCODINGS[t];
+            if (vals[E_THETA] && t != SS_ENC_ROPE) err(c, keyn[E_THETA]->loc, "'theta' applies only to type rope, not %s", type_s);
+            if (vals[E_FRACTION] && t != SS_ENC_ROPE)
+                err(c, keyn[E_FRACTION]->loc, "'fraction' applies only to type rope, not %s", type_s);
+            if (vals[E_SEED] && t != SS_ENC_SHUFFLED)
+                err(c, keyn[E_SEED]->loc, "'seed' applies only to type shuffled, not %s", type_s);
+            if (vals[E_THETA] && t == SS_ENC_ROPE) want_real(c, vals[E_THETA], "theta", 0, 1, 1e12, &e->theta);
+            if (vals[E_FRACTION] && t == SS_ENC_ROPE) want_real(c, vals[E_FRACTION], "fraction", 0, 1, 1, &e->fraction);
+            if (vals[E_SEED] && t == SS_ENC_SHUFFLED) want_seed(c, vals[E_SEED], "seed", &e->seed);
+            if (vals[E_BOS]) {
+                static const char *const ONOFF[] = {"off", "on"};
+                const yn *b = vals[E_BOS];
+                if (b->kind == YN_SCALAR && b->stype == YS_BOOL) {
+                    int on = 0;
+                    plain_bool(b->str, &on);
+                    e->bos = on;
+                } else {
+                    int k = want_enum(c, b, "bos", "bos setting", ONOFF, 2);
+                    if (k >= 0) e->bos = k;
+                }
+            }
+        }
+        if (e->name) check_unique(c, seen, &n_seen, e->name, name_node, "encoding", "listed");
     }
 done:
     free(seen);

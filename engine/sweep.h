@@ -58,8 +58,26 @@ typedef struct {
     ss_loc loc;
 } ss_prompt_spec;
 
+/* Positional-encoding ablations applied at inference time (documented per architecture in
+ * experiments/README.md). A combination that does not apply to a model is a skipped task. */
+typedef enum {
+    SS_ENC_NATIVE = 0, /* as trained */
+    SS_ENC_NONE,       /* positional signal removed: learned/sinusoidal rows zero, RoPE skipped, ALiBi dropped */
+    SS_ENC_ROPE,       /* RoPE with theta and the rotated fraction of each head */
+    SS_ENC_ALIBI,      /* ALiBi biases (the model's own positional signal removed) */
+    SS_ENC_SINUSOIDAL, /* sinusoidal absolute positions in place of the model's own */
+    SS_ENC_SHUFFLED    /* learned position rows permuted with a seed */
+} ss_encoding_type;
+
+const char *ss_encoding_type_name(ss_encoding_type t);
+
 typedef struct {
-    char *name;          /* "native" only in this version */
+    char *name;          /* unique among encodings; defaults to the type's name */
+    ss_encoding_type type;
+    double theta;        /* rope: base, default 10000 */
+    double fraction;     /* rope: rotated fraction of each head, (0, 1], default 1 */
+    uint64_t seed;       /* shuffled: permutation seed, default: the sweep seed */
+    int bos;             /* -1: the model's BOS policy; 0 "off": no start token; 1 "on": always one */
     ss_loc loc;
 } ss_encoding_spec;
 

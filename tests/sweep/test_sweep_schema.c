@@ -209,6 +209,20 @@ int main(int argc, char **argv)
     parser_keys("grid: {prompts: [{" FAR_KEY ": 1}]}\n", "grid.prompts[0]", 0, &b);
     check_same(&a, &b, "prompt set keys");
 
+    /* encodings written as a mapping: every key, and the required one */
+    json_t *enc_map = json_array_get(json_object_get(path_get(defs, "encoding", NULL), "oneOf"), 1);
+    schema_props(enc_map, &a);
+    parser_keys("grid: {encoding: [{type: none, " FAR_KEY ": 1}]}\n", "grid.encoding[0]", 0, &b);
+    check_same(&a, &b, "encoding keys");
+    schema_required(enc_map, &a);
+    parser_keys("grid: {encoding: [{}]}\n", "grid.encoding[0]", 1, &b);
+    check_same(&a, &b, "encoding required keys");
+    /* and the type names */
+    json_t *enc_types = json_object_get(path_get(defs, "encoding_type", NULL), "enum");
+    CHECK(json_is_array(enc_types) && json_array_size(enc_types) == 6);
+    for (size_t i = 0; json_is_array(enc_types) && i < json_array_size(enc_types); i++)
+        CHECK_STREQ(json_string_value(json_array_get(enc_types, i)), ss_encoding_type_name((ss_encoding_type)i));
+
     /* The W&B-like axis form: only 'values'. */
     json_t *alt = json_array_get(json_object_get(path_get(defs, "model_axis", NULL), "oneOf"), 1);
     schema_props(alt, &a);
