@@ -8,6 +8,7 @@ enum { SS_EXIT_OK = 0, SS_EXIT_FAILED_TASKS = 1, SS_EXIT_USAGE = 2, SS_EXIT_INTE
 int ss_cmd_validate(int argc, char **argv);
 int ss_cmd_plan(int argc, char **argv);
 int ss_cmd_run(int argc, char **argv);
+int ss_cmd_inspect(int argc, char **argv); /* sinkscope inspect MODEL: what a model file holds */
 
 /* 1 if argv holds -h/--help (then the command prints its help and returns 0). */
 int ss_wants_help(int argc, char **argv);

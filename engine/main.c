@@ -32,6 +32,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "validate") == 0) return ss_cmd_validate(argc - 1, argv + 1);
     if (strcmp(cmd, "plan") == 0) return ss_cmd_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0) return ss_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "inspect") == 0) return ss_cmd_inspect(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("sinkscope %s\n", SINKSCOPE_VERSION);
         return SS_EXIT_OK;
