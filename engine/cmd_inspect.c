@@ -90,14 +90,16 @@ static int inspect_gguf(const char *path)
             printf("rope base local: 10000 (sliding-window layers; not in the file: llama.cpp's gemma3 value)\n");
         if (hp.d_head_k > 0)
             printf("rotary dims: %lld of %lld (fraction %g)%s\n", (long long)hp.rope_dims, (long long)hp.d_head_k,
-                   (double)hp.rope_dims / (double)hp.d_head_k, hp.rope_dims_in_file ? "" : " (no rope.dimension_count: whole head)");
+                   (double)hp.rope_dims / (double)hp.d_head_k,
+                   hp.rope_dims_in_file ? "" : " (no rope.dimension_count: whole head)");
         printf("rope pairs: %s\n", gguf_rope_pairs(hp.arch));
     } else {
         printf("positional encoding: unknown (no %s.rope.* keys)\n", hp.arch);
     }
     if (hp.sliding_window > 0)
         printf("sliding window: %lld%s\n", (long long)hp.sliding_window,
-               is_gemma3 ? " (local layers; layer pattern not in the file: llama.cpp's gemma3 has 5 local then 1 global)"
+               is_gemma3 ? " (local layers; layer pattern not in the file: llama.cpp's gemma3 has 5 local then 1 "
+                           "global)"
                          : "");
     else printf("sliding window: none\n");
     printf("max positions: %lld\n", (long long)hp.n_ctx);

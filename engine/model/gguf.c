@@ -685,7 +685,10 @@ static int is_int_type(uint32_t t)
            t == SS_GGUF_I32 || t == SS_GGUF_U64 || t == SS_GGUF_I64;
 }
 
-static int is_unsigned(uint32_t t) { return t == SS_GGUF_U8 || t == SS_GGUF_U16 || t == SS_GGUF_U32 || t == SS_GGUF_U64; }
+static int is_unsigned(uint32_t t)
+{
+    return t == SS_GGUF_U8 || t == SS_GGUF_U16 || t == SS_GGUF_U32 || t == SS_GGUF_U64;
+}
 
 int ss_gguf_get_int(const ss_gguf *g, const char *key, int64_t *out)
 {
@@ -797,7 +800,8 @@ ss_status ss_gguf_tensor_f32(const ss_gguf *g, const char *name, float *out)
 static const char *dims_str(char *buf, size_t cap, int n, const int64_t *dims)
 {
     size_t o = (size_t)snprintf(buf, cap, "[");
-    for (int i = 0; i < n && o < cap; i++) o += (size_t)snprintf(buf + o, cap - o, "%s%lld", i ? ", " : "", (long long)dims[i]);
+    for (int i = 0; i < n && o < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%lld", i ? ", " : "", (long long)dims[i]);
     if (o < cap) snprintf(buf + o, cap - o, "]");
     return buf;
 }

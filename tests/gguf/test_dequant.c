@@ -112,7 +112,8 @@ static void check_values(const char *what, const float *y, const double *want, i
 {
     int bad = 0;
     for (int i = 0; i < n; i++)
-        if ((double)y[i] != want[i] && bad++ < 5) fprintf(stderr, "%s[%d]: got %.9g, want %.9g\n", what, i, (double)y[i], want[i]);
+        if ((double)y[i] != want[i] && bad++ < 5)
+            fprintf(stderr, "%s[%d]: got %.9g, want %.9g\n", what, i, (double)y[i], want[i]);
     CHECK_MSG(bad == 0, "%s: %d of %d values wrong", what, bad, n);
 }
 

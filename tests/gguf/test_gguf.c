@@ -93,8 +93,8 @@ static void check_kv(const ss_gguf *g, const char *key, const json_t *rec)
         CHECK(ss_gguf_get_i64(g, key, &iv) && iv == strtoll(json_string_value(val), NULL, 10));
     } else if (!strcmp(type, "FLOAT32")) {
         float f;
-        CHECK_MSG(ss_gguf_get_f32(g, key, &f) && f32_bits(f) == (uint32_t)json_integer_value(json_object_get(rec, "bits")),
-                  "key %s value", key);
+        uint32_t want = (uint32_t)json_integer_value(json_object_get(rec, "bits"));
+        CHECK_MSG(ss_gguf_get_f32(g, key, &f) && f32_bits(f) == want, "key %s value", key);
     } else if (!strcmp(type, "FLOAT64")) {
         double d;
         CHECK(ss_gguf_get_f64(g, key, &d) &&
@@ -181,9 +181,11 @@ static void check_tensor(const ss_gguf *g, const json_t *rec)
     ss_sha256_update(h, y, t->n_elems * sizeof *y);
     ss_sha256_final(h, hex);
     CHECK_MSG(strcmp(hex, json_string_value(json_object_get(rec, "sha256_f32"))) == 0,
-              "tensor %s (%s): dequantized values differ from gguf.quants.dequantize", name, ss_ggml_type_name(t->type));
+              "tensor %s (%s): dequantized values differ from gguf.quants.dequantize", name,
+              ss_ggml_type_name(t->type));
     const json_t *fb = json_object_get(rec, "first_bits");
-    for (size_t i = 0; i < json_array_size(fb); i++) CHECK(f32_bits(y[i]) == (uint32_t)json_integer_value(json_array_get(fb, i)));
+    for (size_t i = 0; i < json_array_size(fb); i++)
+        CHECK(f32_bits(y[i]) == (uint32_t)json_integer_value(json_array_get(fb, i)));
 
     /* Row access: the last row alone equals the tail of the whole tensor; the shape check of load_f32. */
     int64_t rows = ss_gguf_tensor_rows(t);
@@ -257,7 +259,8 @@ static void check_valid(void)
         CHECK(hp.d_head_k == 16 && hp.d_head_v == 16 && hp.rope_dims == 16 && hp.rope_dims_in_file);
         CHECK(hp.n_ctx == 256 && hp.n_vocab == 16 && hp.rope_base == 10000.0 && hp.sliding_window == -1);
         CHECK(hp.norm_eps == (double)1e-5f);
-        CHECK(hp.bos_id == 1 && hp.eos_id == 2 && hp.pad_id == 0 && hp.unk_id == -1 && hp.sep_id == -1 && hp.cls_id == -1);
+        CHECK(hp.bos_id == 1 && hp.eos_id == 2 && hp.pad_id == 0);
+        CHECK(hp.unk_id == -1 && hp.sep_id == -1 && hp.cls_id == -1);
         CHECK(hp.add_bos == 1 && hp.add_eos == -1);
         CHECK_STREQ(hp.tok_model, "gpt2");
         CHECK_STREQ(hp.tok_pre, "default");
@@ -590,7 +593,8 @@ static void check_corruptions(void)
     if (g) {
         float y[64];
         CHECK(ss_gguf_tensor_f32(g, "output_norm.weight", y) == SS_ERR_FORMAT);
-        CHECK(strstr(ss_errmsg(), "i32.gguf") && strstr(ss_errmsg(), "output_norm.weight") && strstr(ss_errmsg(), "I32"));
+        const char *m = ss_errmsg();
+        CHECK(strstr(m, "i32.gguf") && strstr(m, "output_norm.weight") && strstr(m, "I32"));
         ss_gguf_close(g);
     }
     free(b);
