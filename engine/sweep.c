@@ -16,7 +16,8 @@
 #include <stdarg.h>   /* va_list */
 #include <stdio.h>    /* vsnprintf, fprintf, FILE */
 #include <stdlib.h>   /* malloc, strtoull, strtod, qsort */
-#include <string.h>   /* strlen, memcmp, strerror */
+#include <string.h>
+#include <strings.h> /* strcasecmp */   /* strlen, memcmp, strerror */
 #include <sys/stat.h> /* stat, S_ISDIR */
 #include <unistd.h>   /* getcwd */
 #include <yaml.h>     /* yaml_parser_*, yaml_event_t */
@@ -909,7 +910,12 @@ static void check_exists(vctx *c, const yn *v, const char *resolved, int want_di
                 strerror(errno));
         return;
     }
-    if (want_dir && !S_ISDIR(st.st_mode)) err(c, v->loc, "model path '%s' is not a directory", shown);
+    if (want_dir && !S_ISDIR(st.st_mode)) {
+        /* a model is a Hugging Face directory or a single .gguf file */
+        size_t n = strlen(resolved);
+        int gguf = n > 5 && strcasecmp(resolved + n - 5, ".gguf") == 0 && S_ISREG(st.st_mode);
+        if (!gguf) err(c, v->loc, "model path '%s' is neither a directory nor a .gguf file", shown);
+    }
     if (!want_dir && S_ISDIR(st.st_mode)) err(c, v->loc, "prompt file '%s' is a directory", shown);
 }
 
