@@ -15,6 +15,15 @@ fast tokenizer (BertNormalizer + BertPreTokenizer):
 plus three maps: canonical decomposition (NFD, one step; Hangul is algorithmic in C), canonical combining
 class (for the canonical reordering that NFD does) and full lower-case mapping (Rust char::to_lowercase).
 
+For the byte-level BPE pre-tokenizers (pretok.c), a second table gives the regex classes of the Oniguruma
+engine inside HF tokenizers and the Digits pre-tokenizer's test:
+  L        \\p{L} (general category L*)
+  N        \\p{N} (general category N*)
+  SPACE    \\s (White_Space, the same set as WS above)
+  NUMERIC  Rust char::is_numeric (Nd, Nl, No), used by pre_tokenizers.Digits
+Probing tokenizers 0.19.1 (--verify) shows \\p{L} and \\p{N} equal to unicodedata 14.0.0's categories, while
+is_numeric comes from a newer Rust std that also knows the numbers added in Unicode 15 (RUST_NUMERIC_EXTRA).
+
 The data come from Python's unicodedata.  Hugging Face's tokenizers, however, takes categories from the
 `unicode_categories` crate (Unicode 8.0 tables) and decompositions / combining classes from
 `unicode-normalization-alignments` (Unicode 9.0 tables).  Characters assigned or re-categorised since then
@@ -69,6 +78,15 @@ CJK = "4E00-9FFF 3400-4DBF 20000-2A6DF 2A700-2B73F 2B740-2B81F 2B920-2CEAF F900-
 
 F_OTHER, F_WS, F_PUNCT, F_MN, F_CJK = 0x01, 0x02, 0x04, 0x08, 0x10
 
+# ---- byte-level BPE classes (ss_uc_bpe_class) ---------------------------------------------------------------
+# Numbers assigned in Unicode 15 (Kawi, Kaktovik, Nag Mundari digits): is_numeric in the Rust std that HF
+# tokenizers 0.19.1 was built with, unassigned for its Oniguruma (\p{N}) and for unicodedata 14.0.0.
+RUST_NUMERIC_EXTRA = "11F50-11F59 1D2C0-1D2D3 1E4F0-1E4F9"
+# \p{L} / \p{N} membership that differs between unicodedata and HF's Oniguruma (none for tokenizers 0.19.1).
+ONIG_L_FLIP = ""
+ONIG_N_FLIP = ""
+B_L, B_N, B_SPACE, B_NUMERIC = 0x01, 0x02, 0x04, 0x08
+
 
 def parse_ranges(spec):
     out = set()
@@ -93,6 +111,24 @@ class Model:
         self.ccc_zero = parse_ranges(HF_CCC_ZERO)
         self.ws = parse_ranges(WHITE_SPACE)
         self.cjk = parse_ranges(CJK)
+        self.numeric_extra = parse_ranges(RUST_NUMERIC_EXTRA)
+        self.l_flip = parse_ranges(ONIG_L_FLIP)
+        self.n_flip = parse_ranges(ONIG_N_FLIP)
+
+    def bpe_flags(self, c):
+        if is_surrogate(c):
+            return 0
+        cat = ud.category(chr(c))
+        f = 0
+        if (cat[0] == "L") != (c in self.l_flip):
+            f |= B_L
+        if (cat[0] == "N") != (c in self.n_flip):
+            f |= B_N
+        if c in self.ws:
+            f |= B_SPACE
+        if cat[0] == "N" or c in self.numeric_extra:
+            f |= B_NUMERIC
+        return f
 
     def flags(self, c):
         if is_surrogate(c):
@@ -221,6 +257,7 @@ def generate(path):
     decomp = [(c, m.decomp(c)) for c in range(MAX_CP) if m.decomp(c) is not None]
     for c, d in decomp:
         assert 1 <= len(d) <= 2, hex(c)
+    bpe_runs = ranges_of(m.bpe_flags)
     low, low_multi = lower_runs(m)
     for c, lo in low_multi:
         assert len(lo) <= 3, hex(c)
@@ -261,11 +298,16 @@ def generate(path):
     emit_rows(o, ["{0x%X, {%s}}," % (c, ", ".join("0x%X" % x for x in lo + [0] * (3 - len(lo)))) for c, lo in low_multi], 4)
     o.append("};")
     o.append("")
+    o.append("/* Byte-level BPE regex classes: runs [lo, hi] -> SS_UCB_* flags (utf8.h); absent code points have none. */")
+    o.append("static const struct { uint32_t lo, hi; uint8_t flags; } ss_uc_bpe_runs[%d] = {" % len(bpe_runs))
+    emit_rows(o, ["{0x%X, 0x%X, 0x%02X}," % tuple(r) for r in bpe_runs], 4)
+    o.append("};")
+    o.append("")
     o.append("#endif")
     with open(path, "w") as f:
         f.write("\n".join(o) + "\n")
-    print("wrote %s: %d property runs, %d ccc runs, %d decompositions, %d lower runs, %d multi" %
-          (path, len(flag_runs), len(ccc_runs), len(decomp), len(low), len(low_multi)))
+    print("wrote %s: %d property runs, %d ccc runs, %d decompositions, %d lower runs, %d multi, %d bpe runs" %
+          (path, len(flag_runs), len(ccc_runs), len(decomp), len(low), len(low_multi), len(bpe_runs)))
     return m
 
 
@@ -332,8 +374,45 @@ def verify(m):
         got = strip.normalize_str("".join(map(chr, s)))
         if got != want:
             report("reorder", c, got, want)
+    bad += verify_bpe(m)
     print("verify: %d mismatch(es)" % bad)
     return bad == 0
+
+
+def verify_bpe(m):
+    """Probes HF tokenizers' regex engine (\\p{L}, \\p{N}, \\s) and Digits pre-tokenizer for every code point."""
+    from tokenizers import Regex
+    from tokenizers.pre_tokenizers import Digits, Split
+
+    cps = [c for c in range(MAX_CP) if not is_surrogate(c)]
+    bad = 0
+
+    def removed(pattern):  # code points the pattern matches (Split "removed" drops them)
+        pt = Split(Regex(pattern), behavior="removed")
+        hit = set()
+        for i in range(0, len(cps), 50000):
+            chunk = cps[i:i + 50000]
+            kept = bytearray(len(chunk))
+            for _, (a, b) in pt.pre_tokenize_str("".join(map(chr, chunk))):  # offsets in code points
+                kept[a:b] = b"\x01" * (b - a)
+            hit.update(chunk[k] for k in range(len(chunk)) if not kept[k])
+        return hit
+
+    numeric = set()
+    digits = Digits(individual_digits=True)
+    for i in range(0, len(cps), 50000):
+        chunk = cps[i:i + 50000]
+        for _, (a, b) in digits.pre_tokenize_str("".join("a" + chr(c) for c in chunk) + "a"):
+            if b - a == 1 and a % 2 == 1:  # an isolated character between two "a"
+                numeric.add(chunk[a // 2])
+    for name, flag, got in (("\\p{L}", B_L, removed(r"\p{L}")), ("\\p{N}", B_N, removed(r"\p{N}")),
+                            ("\\s", B_SPACE, removed(r"\s")), ("is_numeric", B_NUMERIC, numeric)):
+        want = {c for c in cps if m.bpe_flags(c) & flag}
+        for c in sorted(got ^ want):
+            bad += 1
+            if bad <= 40:
+                print("MISMATCH %s U+%04X: hf %d, tables %d" % (name, c, c in got, c in want))
+    return bad
 
 
 def main():

@@ -103,6 +103,24 @@ unsigned ss_uc_props(uint32_t cp)
     return 0;
 }
 
+unsigned ss_uc_bpe_class(uint32_t cp)
+{
+    if (cp < 0x80) { /* fast path, same answers as the table */
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) return SS_UCB_L;
+        if (cp >= '0' && cp <= '9') return SS_UCB_N | SS_UCB_NUMERIC;
+        if (cp == ' ' || (cp >= 9 && cp <= 13)) return SS_UCB_SPACE;
+        return 0;
+    }
+    size_t lo = 0, hi = N_ELEMS(ss_uc_bpe_runs);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp < ss_uc_bpe_runs[mid].lo) hi = mid;
+        else if (cp > ss_uc_bpe_runs[mid].hi) lo = mid + 1;
+        else return ss_uc_bpe_runs[mid].flags;
+    }
+    return 0;
+}
+
 unsigned ss_uc_ccc(uint32_t cp)
 {
     if (cp < 0x300) return 0;

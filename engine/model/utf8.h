@@ -28,6 +28,15 @@ uint32_t ss_utf8_decode(const unsigned char *s, size_t n, size_t *len);
 size_t ss_utf8_encode(uint32_t cp, char out[4]);
 
 unsigned ss_uc_props(uint32_t cp);
+
+/* Byte-level BPE pre-tokenizer classes (bit flags returned by ss_uc_bpe_class), with the semantics of the
+ * Oniguruma regexes and the Digits pre-tokenizer inside HF tokenizers (see gen_unicode_tables.py). */
+#define SS_UCB_L 0x01u       /* \p{L} */
+#define SS_UCB_N 0x02u       /* \p{N} */
+#define SS_UCB_SPACE 0x04u   /* \s (White_Space) */
+#define SS_UCB_NUMERIC 0x08u /* Rust char::is_numeric: what pre_tokenizers.Digits splits off */
+
+unsigned ss_uc_bpe_class(uint32_t cp);
 /* Canonical combining class (0 for starters and unknown code points). */
 unsigned ss_uc_ccc(uint32_t cp);
 /* Full canonical decomposition of cp (recursive, Hangul included), without reordering: writes up to

@@ -13,7 +13,7 @@
  *      non-initial pieces; a word longer than max_input_chars_per_word code points, or one that cannot
  *      be segmented, becomes [UNK].
  * Sources: tokenizer.json (preferred) or vocab.txt + tokenizer_config.json, as the HF converter does. */
-#include "tokenizer.h"
+#include "tokenizer_impl.h" /* defines: ss_wordpiece_*, json_t */
 
 #include <errno.h>
 #include <jansson.h> /* defines: json_load_file, json_object_get, json_object_foreach, ... */
@@ -44,7 +44,7 @@ typedef struct {
     int normalized, lstrip, rstrip;
 } wp_added;
 
-struct ss_tokenizer {
+struct ss_wordpiece {
     /* id -> token: [n_ids]; NULL for ids nobody uses. Strings are owned by `strings`. */
     int32_t n_ids;
     const char **id_tok;
@@ -120,7 +120,7 @@ static uint32_t fnv1a(uint32_t h, const char *s, size_t n)
 #define FNV_SEED 2166136261u
 
 /* Takes ownership of s (malloc'd); returns it or NULL (then s was freed). */
-static char *keep_string(ss_tokenizer *t, char *s)
+static char *keep_string(ss_wordpiece *t, char *s)
 {
     if (!s) return NULL;
     if (t->n_strings == t->cap_strings) {
@@ -147,7 +147,7 @@ static char *dup_bytes(const char *s, size_t n)
     return d;
 }
 
-static int map_init(ss_tokenizer *t, size_t n_entries)
+static int map_init(ss_wordpiece *t, size_t n_entries)
 {
     size_t cap = 16;
     while (cap < 2 * n_entries + 16) cap *= 2;
@@ -158,7 +158,7 @@ static int map_init(ss_tokenizer *t, size_t n_entries)
 }
 
 /* Inserts or replaces key -> id (key must stay alive). */
-static void map_put(ss_tokenizer *t, const char *key, size_t len, int32_t id)
+static void map_put(ss_wordpiece *t, const char *key, size_t len, int32_t id)
 {
     uint32_t h = fnv1a(FNV_SEED, key, len);
     size_t i = h & t->slot_mask;
@@ -174,7 +174,7 @@ static void map_put(ss_tokenizer *t, const char *key, size_t len, int32_t id)
 }
 
 /* Looks up pre[0..np) followed by s[0..n); -1 when absent. */
-static int32_t map_get2(const ss_tokenizer *t, const char *pre, size_t np, const char *s, size_t n)
+static int32_t map_get2(const ss_wordpiece *t, const char *pre, size_t np, const char *s, size_t n)
 {
     uint32_t h = fnv1a(fnv1a(FNV_SEED, pre, np), s, n);
     size_t i = h & t->slot_mask;
@@ -190,7 +190,7 @@ static int32_t map_get2(const ss_tokenizer *t, const char *pre, size_t np, const
 /* ------------------------------------------------------------------ normalisation */
 
 /* Normalises in[0..n) into *out (cleared first), using *tmp as scratch. Returns 0, or -1 on OOM. */
-static int normalize(const ss_tokenizer *t, const uint32_t *in, size_t n, cpvec *out, cpvec *tmp)
+static int normalize(const ss_wordpiece *t, const uint32_t *in, size_t n, cpvec *out, cpvec *tmp)
 {
     out->n = 0;
     if (!t->has_normalizer) {
@@ -258,7 +258,7 @@ typedef struct {
 static ss_status oom(void) { return ss_fail(SS_ERR_NOMEM, "tokenizer: out of memory while encoding"); }
 
 /* WordPiece on one pre-token w[0..n). */
-static ss_status wordpiece_word(const ss_tokenizer *t, wp_ctx *c, const uint32_t *w, size_t n)
+static ss_status wordpiece_word(const ss_wordpiece *t, wp_ctx *c, const uint32_t *w, size_t n)
 {
     if (n > (size_t)t->max_chars) return idvec_push(&c->out, t->unk_id) ? oom() : SS_OK;
     if (n > c->word_cap) {
@@ -303,7 +303,7 @@ static ss_status wordpiece_word(const ss_tokenizer *t, wp_ctx *c, const uint32_t
 }
 
 /* Pre-tokenizes normalised text s[0..n) and runs WordPiece on each word. */
-static ss_status pretokenize(const ss_tokenizer *t, wp_ctx *c, const uint32_t *s, size_t n)
+static ss_status pretokenize(const ss_wordpiece *t, wp_ctx *c, const uint32_t *s, size_t n)
 {
     ss_status st = SS_OK;
     if (!t->bert_pre) return n ? wordpiece_word(t, c, s, n) : SS_OK;
@@ -324,7 +324,7 @@ static ss_status pretokenize(const ss_tokenizer *t, wp_ctx *c, const uint32_t *s
 }
 
 /* Longest added token (normalized ones or raw ones) matching s[pos..n); its index or -1. */
-static int match_added(const ss_tokenizer *t, int normalized, const uint32_t *s, size_t n, size_t pos)
+static int match_added(const ss_wordpiece *t, int normalized, const uint32_t *s, size_t n, size_t pos)
 {
     uint64_t bloom = normalized ? t->added_first_norm : t->added_first_raw;
     if (!(bloom >> (s[pos] & 63) & 1)) return -1;
@@ -341,8 +341,8 @@ static int match_added(const ss_tokenizer *t, int normalized, const uint32_t *s,
 static int is_ws(uint32_t c) { return (ss_uc_props(c) & SS_UC_WS) != 0; }
 
 /* Splits s[0..n) on added tokens of one kind; the pieces in between go to `rest`. */
-static ss_status split_added(const ss_tokenizer *t, wp_ctx *c, int normalized, const uint32_t *s, size_t n,
-                             ss_status (*rest)(const ss_tokenizer *, wp_ctx *, const uint32_t *, size_t))
+static ss_status split_added(const ss_wordpiece *t, wp_ctx *c, int normalized, const uint32_t *s, size_t n,
+                             ss_status (*rest)(const ss_wordpiece *, wp_ctx *, const uint32_t *, size_t))
 {
     ss_status st;
     size_t seg = 0, pos = 0;
@@ -368,19 +368,19 @@ static ss_status split_added(const ss_tokenizer *t, wp_ctx *c, int normalized, c
 }
 
 /* A raw piece between non-normalized added tokens: normalise, then split on normalized ones. */
-static ss_status encode_piece(const ss_tokenizer *t, wp_ctx *c, const uint32_t *s, size_t n)
+static ss_status encode_piece(const ss_wordpiece *t, wp_ctx *c, const uint32_t *s, size_t n)
 {
     if (n == 0) return SS_OK;
     if (normalize(t, s, n, &c->norm, &c->tmp)) return oom();
     return split_added(t, c, 1, c->norm.v, c->norm.n, pretokenize);
 }
 
-ss_status ss_tokenizer_encode(const ss_tokenizer *t, const char *text, int32_t **ids, int *n)
+ss_status ss_wordpiece_encode(const ss_wordpiece *t, const char *text, int32_t **ids, int *n)
 {
     ss_status st = SS_OK;
     wp_ctx c;
     memset(&c, 0, sizeof c);
-    if (!t || !text || !ids || !n) return ss_fail(SS_ERR_INPUT, "ss_tokenizer_encode: NULL argument");
+    if (!t || !text || !ids || !n) return ss_fail(SS_ERR_INPUT, "ss_wordpiece_encode: NULL argument");
     *ids = NULL;
     *n = 0;
     size_t len = strlen(text);
@@ -417,19 +417,19 @@ done:
 
 /* ------------------------------------------------------------------ accessors */
 
-int ss_tokenizer_vocab_size(const ss_tokenizer *t) { return t ? t->n_ids : 0; }
+int ss_wordpiece_vocab_size(const ss_wordpiece *t) { return t ? t->n_ids : 0; }
 
-int ss_tokenizer_is_special(const ss_tokenizer *t, int32_t id)
+int ss_wordpiece_is_special(const ss_wordpiece *t, int32_t id)
 {
     return t && id >= 0 && id < t->n_ids ? t->special[id] : 0;
 }
 
-const char *ss_tokenizer_token(const ss_tokenizer *t, int32_t id)
+const char *ss_wordpiece_token(const ss_wordpiece *t, int32_t id)
 {
     return t && id >= 0 && id < t->n_ids ? t->id_tok[id] : NULL;
 }
 
-int32_t ss_tokenizer_id(const ss_tokenizer *t, const char *token)
+int32_t ss_wordpiece_id(const ss_wordpiece *t, const char *token)
 {
     if (!t || !token) return -1;
     for (int k = 0; k < t->n_added; k++)
@@ -437,13 +437,7 @@ int32_t ss_tokenizer_id(const ss_tokenizer *t, const char *token)
     return map_get2(t, "", 0, token, strlen(token));
 }
 
-const char *ss_tokenizer_kind(const ss_tokenizer *t)
-{
-    (void)t;
-    return "wordpiece";
-}
-
-void ss_tokenizer_free(ss_tokenizer *t)
+void ss_wordpiece_free(ss_wordpiece *t)
 {
     if (!t) return;
     for (size_t i = 0; i < t->n_strings; i++) free(t->strings[i]);
@@ -493,7 +487,7 @@ static uint32_t *decode_all(const char *s, size_t len, size_t *n_out)
 }
 
 /* Adds an added token (content copied). A normalized token is matched in its normalised form. */
-static ss_status add_added(ss_tokenizer *t, const char *src, const char *content, int32_t id, int normalized,
+static ss_status add_added(ss_wordpiece *t, const char *src, const char *content, int32_t id, int normalized,
                            int lstrip, int rstrip)
 {
     wp_added *v = realloc(t->added, (size_t)(t->n_added + 1) * sizeof *v);
@@ -530,7 +524,7 @@ static ss_status add_added(ss_tokenizer *t, const char *src, const char *content
 }
 
 /* Builds id_tok / special and the map from the vocabulary entries and the added tokens. */
-static ss_status finish(ss_tokenizer *t, const char *src, const wp_entry *e, size_t n)
+static ss_status finish(ss_wordpiece *t, const char *src, const wp_entry *e, size_t n)
 {
     int64_t max_id = -1;
     for (size_t i = 0; i < n; i++)
@@ -586,7 +580,7 @@ static int get_bool(const json_t *obj, const char *key, int dflt, int *val)
 
 /* ------------------------------------------------------------------ loading tokenizer.json */
 
-static ss_status load_normalizer(ss_tokenizer *t, const char *path, const json_t *norm)
+static ss_status load_normalizer(ss_wordpiece *t, const char *path, const json_t *norm)
 {
     if (!norm || json_is_null(norm)) return SS_OK; /* no normaliser at all */
     if (!json_is_object(norm)) return ss_fail(SS_ERR_FORMAT, "%s: normalizer is not an object", path);
@@ -608,7 +602,7 @@ static ss_status load_normalizer(ss_tokenizer *t, const char *path, const json_t
     return SS_OK;
 }
 
-static ss_status load_pre_tokenizer(ss_tokenizer *t, const char *path, const json_t *pre)
+static ss_status load_pre_tokenizer(ss_wordpiece *t, const char *path, const json_t *pre)
 {
     if (!pre || json_is_null(pre)) return SS_OK;
     if (!json_is_object(pre)) return ss_fail(SS_ERR_FORMAT, "%s: pre_tokenizer is not an object", path);
@@ -621,7 +615,7 @@ static ss_status load_pre_tokenizer(ss_tokenizer *t, const char *path, const jso
     return SS_OK;
 }
 
-static ss_status load_added_tokens(ss_tokenizer *t, const char *path, const json_t *arr)
+static ss_status load_added_tokens(ss_wordpiece *t, const char *path, const json_t *arr)
 {
     ss_status st;
     if (!arr || json_is_null(arr)) return SS_OK;
@@ -653,29 +647,17 @@ static ss_status load_added_tokens(ss_tokenizer *t, const char *path, const json
     return SS_OK;
 }
 
-static ss_status load_tokenizer_json(ss_tokenizer *t, const char *path)
+/* root: the parsed tokenizer.json; tokenizer.c has checked that it is an object with a "model" object. */
+static ss_status load_tokenizer_json(ss_wordpiece *t, const char *path, const json_t *root)
 {
     ss_status st = SS_OK;
-    json_t *root = NULL;
     wp_entry *ents = NULL;
     uint8_t *seen = NULL;
-    SS_TRY(json_open(path, &root));
-    if (!json_is_object(root)) {
-        st = ss_fail(SS_ERR_FORMAT, "%s: the top level is not a JSON object", path);
-        goto done;
-    }
     const json_t *model = json_object_get(root, "model");
-    if (!json_is_object(model)) {
-        st = ss_fail(SS_ERR_FORMAT, "%s: no \"model\" object", path);
-        goto done;
-    }
     const char *type = json_string_value(json_object_get(model, "type"));
-    if (!type) {
-        st = ss_fail(SS_ERR_FORMAT, "%s: model has no \"type\" string", path);
-        goto done;
-    }
-    if (strcmp(type, "WordPiece") != 0) {
-        st = ss_fail(SS_ERR_FORMAT, "%s: model.type is \"%s\"; this tokenizer handles WordPiece only", path, type);
+    if (!json_is_object(model) || !type || strcmp(type, "WordPiece") != 0) {
+        st = ss_fail(SS_ERR_FORMAT, "%s: model.type is \"%s\"; this tokenizer handles WordPiece only", path,
+                     type ? type : "(none)");
         goto done;
     }
     const json_t *jprefix = json_object_get(model, "continuing_subword_prefix");
@@ -752,7 +734,6 @@ static ss_status load_tokenizer_json(ss_tokenizer *t, const char *path)
 done:
     free(ents);
     free(seen);
-    json_decref(root);
     return st;
 }
 
@@ -807,7 +788,7 @@ done:
     return st;
 }
 
-static ss_status load_vocab_txt(ss_tokenizer *t, const char *dir, const char *path)
+static ss_status load_vocab_txt(ss_wordpiece *t, const char *dir, const char *path)
 {
     ss_status st = SS_OK;
     char *buf = NULL, *cfg_path = NULL;
@@ -931,37 +912,32 @@ done:
     return st;
 }
 
-/* ------------------------------------------------------------------ entry point */
+/* ------------------------------------------------------------------ entry points */
 
-ss_status ss_tokenizer_load(const char *model_dir, ss_tokenizer **out)
+ss_status ss_wordpiece_from_json(const char *path, const json_t *root, ss_wordpiece **out)
 {
     ss_status st = SS_OK;
-    ss_tokenizer *t = NULL;
-    char *path = NULL;
-    if (!model_dir || !out) return ss_fail(SS_ERR_INPUT, "ss_tokenizer_load: NULL argument");
     *out = NULL;
-    size_t cap = strlen(model_dir) + sizeof "/tokenizer.json";
-    t = calloc(1, sizeof *t);
-    path = malloc(cap);
-    if (!t || !path) {
-        st = ss_fail(SS_ERR_NOMEM, "%s: out of memory loading the tokenizer", model_dir);
-        goto done;
-    }
-    snprintf(path, cap, "%s/tokenizer.json", model_dir);
-    if (file_exists(path)) {
-        SS_TRY(load_tokenizer_json(t, path));
-    } else {
-        snprintf(path, cap, "%s/vocab.txt", model_dir);
-        if (!file_exists(path)) {
-            st = ss_fail(SS_ERR_IO, "%s: no tokenizer.json or vocab.txt in this model directory", model_dir);
-            goto done;
-        }
-        SS_TRY(load_vocab_txt(t, model_dir, path));
-    }
+    ss_wordpiece *t = calloc(1, sizeof *t);
+    if (!t) return ss_fail(SS_ERR_NOMEM, "%s: out of memory loading the tokenizer", path);
+    SS_TRY(load_tokenizer_json(t, path, root));
     *out = t;
     t = NULL;
 done:
-    ss_tokenizer_free(t);
-    free(path);
+    ss_wordpiece_free(t);
+    return st;
+}
+
+ss_status ss_wordpiece_from_vocab_txt(const char *model_dir, const char *path, ss_wordpiece **out)
+{
+    ss_status st = SS_OK;
+    *out = NULL;
+    ss_wordpiece *t = calloc(1, sizeof *t);
+    if (!t) return ss_fail(SS_ERR_NOMEM, "%s: out of memory loading the tokenizer", path);
+    SS_TRY(load_vocab_txt(t, model_dir, path));
+    *out = t;
+    t = NULL;
+done:
+    ss_wordpiece_free(t);
     return st;
 }
