@@ -1,15 +1,35 @@
-/* capture.h: what one forward pass exposes to the analyses. */
+/* capture.h: what one forward pass exposes to the analyses.
+ *
+ * Dimensions: L layers, H query heads, H_kv key/value heads (H_kv = H without grouped-query
+ * attention; query head h reads KV head h·H_kv/H, rounded down), T tokens, d = d_model, d_h = d_head.
+ * Every buffer is filled for every layer by every architecture; all are malloc'd per forward pass and
+ * freed by ss_capture_free (model.h). Row-major, index order as written.
+ *
+ * Notation as in the science docs: q and k are taken after the positional encoding (RoPE) and after
+ * any QK-norm; q_pre and k_pre before it. Models without a rotary encoding (BERT and GPT-2 with learned
+ * positions, BLOOM with ALiBi, which biases the scores instead) have q_pre == q and k_pre == k (equal
+ * contents, separate buffers). Values carry no positional encoding in any supported model. */
 #ifndef SS_CAPTURE_H
 #define SS_CAPTURE_H
 
 #include <stdint.h>
 
 typedef struct {
-    int n_layers, n_heads, n_tokens, d_model;
-    int causal;             /* 1: A[l][h][i][j] = 0 for j > i */
-    const int32_t *tokens;  /* [T] token ids */
-    float *attn;            /* [L][H][T][T] attention probabilities; row i = query, column j = key; rows sum to 1 */
-    float *hidden;          /* [L+1][T][d] residual stream entering layer l (index L = final output) */
+    int n_layers, n_heads, n_kv_heads, n_tokens, d_model, d_head;
+    int causal;            /* 1: A[l][h][i][j] = 0 for j > i */
+    const int32_t *tokens; /* [T] token ids */
+    float *attn;           /* [L][H][T][T] attention probabilities; row i = query, column j = key; rows sum to 1 */
+    /* [L+1][T][d] Hugging Face's hidden_states: index 0 is the embedding output (after the embedding
+     * LayerNorm for BERT and BLOOM), index l (0 < l < L) the residual stream leaving layer l-1 and
+     * entering layer l. Index L is the model's last hidden state: for BERT the output of the last
+     * layer; for the decoders (GPT-2, Llama, BLOOM, GPT-NeoX) that output AFTER the final norm
+     * (ln_f / norm / final_layer_norm), exactly as HF returns it. */
+    float *hidden;
+    float *hidden_prenorm; /* [T][d] the residual stream leaving layer L-1 before any final norm (BERT: = hidden[L]) */
+    float *q_pre, *q;      /* [L][H][T][d_h] queries before / after the positional encoding (projection + bias) */
+    float *k_pre, *k;      /* [L][H_kv][T][d_h] keys before / after the positional encoding */
+    float *v;              /* [L][H_kv][T][d_h] values */
+    float *attn_out;       /* [L][T][d] attention block output: after W_O (+ bias), before the residual add */
 } ss_capture;
 
 #endif

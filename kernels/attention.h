@@ -28,4 +28,36 @@ void ss_attention_blas(float *P, float *out, const float *q, const float *k, con
 void ss_attention(float *P, float *out, const float *q, const float *k, const float *v, int T, int H, int d_h, int ld,
                   int causal);
 
+/* ---- ss_mha: heads in their own blocks, grouped-query attention, ALiBi bias, any scale.
+ *
+ * Layout: H query heads, H_kv key/value heads (H a multiple of H_kv); query head h reads KV head
+ * h / (H / H_kv) (= floor(h · H_kv / H), as Hugging Face's repeat_kv).
+ *   q        [H][T][d_h]      queries (positional encoding already applied)
+ *   k, v     [H_kv][T][d_h]   keys (idem), values
+ *   P        [H][T][T]        output: P[h][i][j] = softmax_j(S[h][i][j]), query i, key j
+ *   out      [T][ld_out]      output: out[i][h·d_h + c] = Σ_j P[h][i][j] · v[kv(h)][j][c]; ld_out >= H·d_h
+ * with the scores S[h][i][j] = scale · q[h][i]·k[kv(h)][j] + (alibi ? alibi[h] · (j − i) : 0).
+ * With causal = 1, keys j > i are masked: P[h][i][j] = 0 exactly.
+ * ALiBi: the bias is −slope·(i − j), the distance to the query; Hugging Face's BLOOM adds slope·j
+ * instead, which differs by a constant per row and so gives the same softmax (up to rounding).
+ * ss_mha_ref runs plain loops (double accumulation); ss_mha_blas one cblas_sgemm per head for Q·Kᵀ
+ * and one for P·V; both share ss_softmax_rows_ref. ss_mha dispatches on ss_kernels_get_path(). */
+typedef struct {
+    int T, H, H_kv, d_h;
+    float scale;        /* 1/√d_h for every supported architecture (GPT-2 may divide by the layer too) */
+    int causal;         /* 1: mask keys after the query */
+    const float *alibi; /* [H] ALiBi slopes, or NULL */
+} ss_mha_desc;
+
+void ss_mha_ref(const ss_mha_desc *a, float *P, float *out, int ld_out, const float *q, const float *k, const float *v);
+void ss_mha_blas(const ss_mha_desc *a, float *P, float *out, int ld_out, const float *q, const float *k,
+                 const float *v);
+void ss_mha(const ss_mha_desc *a, float *P, float *out, int ld_out, const float *q, const float *k, const float *v);
+
+/* The ALiBi slopes of H heads, Hugging Face's schedule (BLOOM's build_alibi_tensor, after Press et al.):
+ * with n = the largest power of 2 <= H, head h < n gets b^(h+1) with b = 2^(−8/n); the remaining
+ * H − n heads get b'^1, b'^3, b'^5, ... with b' = 2^(−4/n) (the odd powers of the schedule of 2n heads).
+ * Computed in fp32 as there. slopes: [H]. */
+void ss_alibi_slopes(float *slopes, int H);
+
 #endif

@@ -1,7 +1,9 @@
 /* arch.h (internal to engine/model): one architecture's weights and forward pass behind ss_model.
  *
- * model.c picks the entry whose name equals config.json's model_type; adding llama or gemma means
- * one more ss_arch (in its own .c) and one more line in model.c's table. */
+ * model.c picks the entry whose name equals config.json's model_type (hfconfig.c reads that config);
+ * adding an architecture means one more ss_arch (in its own .c), one more line in model.c's table
+ * and one more reader in hfconfig.c. The building blocks the forward passes share (scratch, head
+ * gathering, the attention sublayer with its capture) are in decoder.h. */
 #ifndef SS_ARCH_H
 #define SS_ARCH_H
 
@@ -21,6 +23,17 @@ typedef struct {
     void (*free)(void *state);
 } ss_arch;
 
-extern const ss_arch ss_arch_bert;
+extern const ss_arch ss_arch_bert;     /* bert.c */
+extern const ss_arch ss_arch_gpt2;     /* gpt2.c */
+extern const ss_arch ss_arch_llama;    /* llama.c */
+extern const ss_arch ss_arch_bloom;    /* bloom.c */
+extern const ss_arch ss_arch_gpt_neox; /* neox.c */
+
+/* model.c: allocates every buffer of cap for T tokens (capture.h shapes), copies ids into
+ * cap->tokens and sets the dimensions. On failure cap is left zeroed (SS_ERR_NOMEM). */
+ss_status ss_capture_alloc(ss_capture *cap, const int32_t *ids, int T, int L, int H, int H_kv, int d, int d_h,
+                           int causal);
+/* model.c: 1 <= n <= max_positions and every id in [0, n_vocab), else SS_ERR_RANGE. */
+ss_status ss_arch_check_ids(const int32_t *ids, int n, int n_vocab, int max_positions);
 
 #endif

@@ -23,7 +23,8 @@ struct ss_model {
 };
 
 /* Supported architectures, by config.json model_type. */
-static const ss_arch *const g_archs[] = {&ss_arch_bert};
+static const ss_arch *const g_archs[] = {&ss_arch_bert, &ss_arch_gpt2, &ss_arch_llama, &ss_arch_bloom,
+                                         &ss_arch_gpt_neox};
 
 static const ss_arch *find_arch(const char *name)
 {
@@ -40,7 +41,8 @@ ss_status ss_model_probe(const char *dir, ss_model_info *info)
     return st;
 }
 
-ss_status ss_model_load(const char *dir, ss_model **out)
+/* Config, weights and (with_tokenizer) the tokenizer. */
+static ss_status load(const char *dir, int with_tokenizer, ss_model **out)
 {
     ss_status st = SS_OK;
     *out = NULL;
@@ -54,6 +56,7 @@ ss_status ss_model_load(const char *dir, ss_model **out)
     }
     SS_TRY(ss_st_open_dir(dir, &m->sf));
     SS_TRY(m->arch->load(&m->cfg, m->sf, &m->state));
+    if (!with_tokenizer) goto loaded;
     if ((st = ss_tokenizer_load(dir, &m->tok)) != SS_OK) {
         ss_wrap(st, "loading the tokenizer of %s", dir);
         goto done;
@@ -79,12 +82,17 @@ ss_status ss_model_load(const char *dir, ss_model **out)
             goto done;
         }
     }
+loaded:
     *out = m;
     m = NULL;
 done:
     ss_model_free(m);
     return st;
 }
+
+ss_status ss_model_load(const char *dir, ss_model **out) { return load(dir, 1, out); }
+
+ss_status ss_model_load_weights_only(const char *dir, ss_model **out) { return load(dir, 0, out); }
 
 const ss_model_info *ss_model_get_info(const ss_model *m) { return &m->cfg.info; }
 
@@ -115,7 +123,58 @@ void ss_capture_free(ss_capture *cap)
     free((void *)cap->tokens);
     free(cap->attn);
     free(cap->hidden);
+    free(cap->hidden_prenorm);
+    free(cap->q_pre);
+    free(cap->q);
+    free(cap->k_pre);
+    free(cap->k);
+    free(cap->v);
+    free(cap->attn_out);
     memset(cap, 0, sizeof *cap);
+}
+
+ss_status ss_capture_alloc(ss_capture *cap, const int32_t *ids, int T, int L, int H, int H_kv, int d, int d_h,
+                           int causal)
+{
+    memset(cap, 0, sizeof *cap);
+    const size_t t = (size_t)T, qn = (size_t)L * H * t * d_h, kn = (size_t)L * H_kv * t * d_h;
+    int32_t *tokens = malloc(t * sizeof *tokens);
+    cap->tokens = tokens;
+    cap->attn = malloc((size_t)L * H * t * t * sizeof(float));     /* [L][H][T][T] */
+    cap->hidden = malloc((size_t)(L + 1) * t * d * sizeof(float)); /* [L+1][T][d] */
+    cap->hidden_prenorm = malloc(t * d * sizeof(float));           /* [T][d] */
+    cap->q_pre = malloc(qn * sizeof(float));                       /* [L][H][T][d_h] */
+    cap->q = malloc(qn * sizeof(float));                           /* [L][H][T][d_h] */
+    cap->k_pre = malloc(kn * sizeof(float));                       /* [L][H_kv][T][d_h] */
+    cap->k = malloc(kn * sizeof(float));                           /* [L][H_kv][T][d_h] */
+    cap->v = malloc(kn * sizeof(float));                           /* [L][H_kv][T][d_h] */
+    cap->attn_out = malloc((size_t)L * t * d * sizeof(float));     /* [L][T][d] */
+    if (!tokens || !cap->attn || !cap->hidden || !cap->hidden_prenorm || !cap->q_pre || !cap->q || !cap->k_pre ||
+        !cap->k || !cap->v || !cap->attn_out) {
+        ss_capture_free(cap);
+        return ss_fail(SS_ERR_NOMEM, "out of memory for the capture of %d tokens", T);
+    }
+    memcpy(tokens, ids, t * sizeof *tokens);
+    cap->n_layers = L;
+    cap->n_heads = H;
+    cap->n_kv_heads = H_kv;
+    cap->n_tokens = T;
+    cap->d_model = d;
+    cap->d_head = d_h;
+    cap->causal = causal;
+    return SS_OK;
+}
+
+ss_status ss_arch_check_ids(const int32_t *ids, int n, int n_vocab, int max_positions)
+{
+    if (n < 1) return ss_fail(SS_ERR_RANGE, "prompt has %d tokens; the model needs at least 1", n);
+    if (n > max_positions)
+        return ss_fail(SS_ERR_RANGE, "prompt has %d tokens; the model allows at most %d", n, max_positions);
+    for (int t = 0; t < n; t++)
+        if (ids[t] < 0 || ids[t] >= n_vocab)
+            return ss_fail(SS_ERR_RANGE, "token id %ld at position %d is outside the vocabulary [0, %d)", (long)ids[t],
+                           t, n_vocab);
+    return SS_OK;
 }
 
 void ss_model_free(ss_model *m)

@@ -9,11 +9,20 @@
 #include "../sweep.h"
 #include "tokenizer.h"
 
+/* Architectures (config.json model_type; the fields read are listed in hfconfig.h):
+ *   arch       pos_encoding  causal  default BOS policy
+ *   bert       learned       0       add: [CLS] x [SEP] ("none" gives x [SEP])
+ *   gpt2       learned       1       none (x as given)
+ *   llama      rope          1       add: [BOS] x, with config.json's bos_token_id (none when it has none)
+ *   bloom      alibi         1       none
+ *   gpt_neox   rope          1       none (partial rotary: rotary_pct of each head)
+ * The decoders' policies follow what their Hugging Face tokenizers do by default. bos_id and eos_id of
+ * the decoders come from config.json (bos_token_id, eos_token_id); cls_id and sep_id stay -1. */
 typedef struct {
-    char arch[32];          /* "bert" */
-    char pos_encoding[32];  /* "learned" */
+    char arch[32];          /* "bert", "gpt2", "llama", "bloom", "gpt_neox" */
+    char pos_encoding[32];  /* "learned", "rope", "alibi" ("none" for a GPT-NeoX with rotary_pct 0) */
     int n_layers, n_heads, n_kv_heads, d_model, d_head, d_ff, n_vocab, max_positions;
-    int causal;             /* 0: encoder (bidirectional) */
+    int causal;             /* 0: encoder (bidirectional); 1: decoder (causal mask only, one unpadded sequence) */
     int32_t bos_id, eos_id, cls_id, sep_id, pad_id, unk_id; /* -1 when the model has none */
     ss_bos_policy default_bos; /* resolved meaning of model_default: SS_BOS_ADD or SS_BOS_NONE */
 } ss_model_info;
@@ -22,10 +31,13 @@ typedef struct ss_model ss_model;
 
 /* Reads config.json (and the tokenizer's special ids) only: cheap, used at plan time. */
 ss_status ss_model_probe(const char *dir, ss_model_info *info);
-/* Loads everything: weights are mmap'd; the tokenizer is loaded. */
+/* Loads everything: weights are mmap'd; the tokenizer is loaded (a missing tokenizer is an error). */
 ss_status ss_model_load(const char *dir, ss_model **out);
+/* The same without the tokenizer, for callers that feed token ids themselves (tests, tiny random
+ * models without tokenizer files): ss_model_tokenizer returns NULL, ss_model_forward works as usual. */
+ss_status ss_model_load_weights_only(const char *dir, ss_model **out);
 const ss_model_info *ss_model_get_info(const ss_model *m);
-const ss_tokenizer *ss_model_tokenizer(const ss_model *m);
+const ss_tokenizer *ss_model_tokenizer(const ss_model *m); /* NULL after ss_model_load_weights_only */
 /* sha256 (hex) over config.json, the weight files and the tokenizer files, in a fixed order:
  * config.json; tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt (those
  * present); model.safetensors, or else model.safetensors.index.json then its shards sorted by name.
@@ -38,9 +50,11 @@ void ss_model_frame(const ss_model_info *info, ss_bos_policy bos, int32_t *pre, 
 
 /* Runs the model on ids[0..n) in fp32 and fills cap (which the model allocates; free with
  * ss_capture_free). Fails with SS_ERR_RANGE when n exceeds max_positions or an id is out of the vocabulary.
+ * Every capture.h buffer is filled (attention, hidden states, q/k before and after the positional
+ * encoding, v, the attention outputs) for every layer.
  * Ownership: *cap is overwritten (zeroed first), so free a previous capture before passing it again;
- * its tokens, attn and hidden buffers are allocated per call and belong to the caller until
- * ss_capture_free (which zeroes the struct; freeing twice is harmless). On failure *cap is left zeroed.
+ * its buffers are allocated per call and belong to the caller until ss_capture_free (which zeroes the
+ * struct; freeing twice is harmless). On failure *cap is left zeroed.
  * The per-token scratch (q, k, v, FFN activations) lives in the model, grows to the longest prompt
  * seen and is reused, so one model must not run two forward passes at once (one model per thread). */
 ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *cap);

@@ -1,0 +1,174 @@
+/* bloom.c: the BLOOM decoder forward pass in fp32 (pre-LN, ALiBi, embedding LayerNorm, GELU-tanh,
+ * causal), as transformers' BloomModel (4.40) computes it.
+ *
+ * Dimensions: T tokens, d = d_model, H heads of d_h = d/H, FFN width 4d, L layers, V vocabulary.
+ * Tensor names are Hugging Face's, without prefix (BloomModel) or under "transformer."
+ * (BloomForCausalLM); linear weights [out][in].
+ *
+ * The fused query_key_value projection is laid out PER HEAD: its 3d output columns are [H][3][d_h],
+ * i.e. head h's query is columns [3h·d_h, (3h+1)·d_h), its key the next d_h, its value the next d_h
+ * (HF views the output as (T, H, 3, d_h)). It is not q | k | v in three blocks as in GPT-2.
+ *
+ *   x = LayerNorm_emb(word_embeddings[ids])                             -> hidden[0]
+ *   per layer l (input x = hidden[l]):
+ *     a = LayerNorm_in(x);  [q k v per head] = a·W_qkvᵀ + b_qkv          -> q_pre = q, k_pre = k, v
+ *     A[l][h] = softmax(q_h·k_hᵀ / √d_h + slope_h·(j − i) + causal mask) (ALiBi, ss_alibi_slopes)
+ *     o = (A·v)·W_denseᵀ + b_dense                                      -> attn_out[l]
+ *     r = apply_residual_connection_post_layernorm ? a : x;  x = r + o
+ *     a = LayerNorm_post(x);  r = (post-LN residual) ? a : x;  x = r + GELU_tanh(a·W_4hᵀ + b_4h)·W_hᵀ + b_h
+ *   hidden[L] = ln_f(x) (HF's last hidden state); x itself -> hidden_prenorm. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+#include "attention.h" /* ss_alibi_slopes */
+#include "decoder.h"
+#include "matmul.h" /* ss_matmul */
+#include "norm.h"   /* ss_layernorm_ref */
+
+typedef struct {
+    const float *ln1_g, *ln1_b;   /* [d] input_layernorm */
+    const float *w_qkv, *b_qkv;   /* [3d][d], [3d] self_attention.query_key_value (per-head q, k, v) */
+    const float *w_o, *b_o;       /* [d][d], [d] self_attention.dense */
+    const float *ln2_g, *ln2_b;   /* [d] post_attention_layernorm */
+    const float *w_up, *b_up;     /* [4d][d], [4d] mlp.dense_h_to_4h */
+    const float *w_down, *b_down; /* [d][4d], [d] mlp.dense_4h_to_h */
+} bloom_layer;
+
+typedef struct {
+    int L, H, d_h, d, d_ff, V, P;
+    float eps;
+    int residual_post_ln;
+    float *slopes;              /* [H] ALiBi slopes */
+    const float *word;          /* [V][d] */
+    const float *lne_g, *lne_b; /* [d] word_embeddings_layernorm */
+    const float *lnf_g, *lnf_b; /* [d] ln_f */
+    bloom_layer *layers;        /* [L] */
+    ss_scratch s;               /* proj [T][3d], ctx [T][d], ff [T][4d], xn and tmp [T][d] */
+} bloom;
+
+static void bloom_free(void *state)
+{
+    bloom *b = state;
+    if (!b) return;
+    free(b->layers);
+    free(b->slopes);
+    ss_scratch_free(&b->s);
+    free(b);
+}
+
+static ss_status bloom_load(const ss_hfconfig *cfg, const ss_safetensors *sf, void **state)
+{
+    ss_status st = SS_OK;
+    const ss_model_info *in = &cfg->info;
+    *state = NULL;
+    bloom *b = calloc(1, sizeof *b);
+    if (!b) return ss_fail(SS_ERR_NOMEM, "out of memory loading BLOOM");
+    b->L = in->n_layers;
+    b->H = in->n_heads;
+    b->d_h = in->d_head;
+    b->d = in->d_model;
+    b->d_ff = in->d_ff;
+    b->V = in->n_vocab;
+    b->P = in->max_positions;
+    b->eps = (float)cfg->layer_norm_eps;
+    b->residual_post_ln = cfg->residual_post_ln;
+    ss_scratch_init(&b->s, b->d, 3 * b->d, b->d, b->d_ff, 0, 0.0);
+    const int64_t d = b->d, dff = b->d_ff;
+
+    b->slopes = malloc((size_t)b->H * sizeof *b->slopes);
+    b->layers = calloc((size_t)b->L, sizeof *b->layers);
+    if (!b->slopes || !b->layers) {
+        st = ss_fail(SS_ERR_NOMEM, "out of memory loading BLOOM");
+        goto done;
+    }
+    ss_alibi_slopes(b->slopes, b->H);
+
+    static const char *const prefixes[] = {"", "transformer."};
+    const char *pfx = ss_find_prefix(sf, "word_embeddings.weight", prefixes, 2);
+    SS_TRY(ss_bind(sf, pfx, "word_embeddings.weight", 2, b->V, d, &b->word));
+    SS_TRY(ss_bind(sf, pfx, "word_embeddings_layernorm.weight", 1, d, 0, &b->lne_g));
+    SS_TRY(ss_bind(sf, pfx, "word_embeddings_layernorm.bias", 1, d, 0, &b->lne_b));
+    SS_TRY(ss_bind(sf, pfx, "ln_f.weight", 1, d, 0, &b->lnf_g));
+    SS_TRY(ss_bind(sf, pfx, "ln_f.bias", 1, d, 0, &b->lnf_b));
+    for (int l = 0; l < b->L; l++) {
+        bloom_layer *ly = &b->layers[l];
+        char n[128];
+#define LAYER(field, suffix, nd, a, c)                                                                                 \
+    do {                                                                                                               \
+        snprintf(n, sizeof n, "h.%d.%s", l, suffix);                                                                   \
+        SS_TRY(ss_bind(sf, pfx, n, nd, a, c, &ly->field));                                                             \
+    } while (0)
+        LAYER(ln1_g, "input_layernorm.weight", 1, d, 0);
+        LAYER(ln1_b, "input_layernorm.bias", 1, d, 0);
+        LAYER(w_qkv, "self_attention.query_key_value.weight", 2, 3 * d, d);
+        LAYER(b_qkv, "self_attention.query_key_value.bias", 1, 3 * d, 0);
+        LAYER(w_o, "self_attention.dense.weight", 2, d, d);
+        LAYER(b_o, "self_attention.dense.bias", 1, d, 0);
+        LAYER(ln2_g, "post_attention_layernorm.weight", 1, d, 0);
+        LAYER(ln2_b, "post_attention_layernorm.bias", 1, d, 0);
+        LAYER(w_up, "mlp.dense_h_to_4h.weight", 2, dff, d);
+        LAYER(b_up, "mlp.dense_h_to_4h.bias", 1, dff, 0);
+        LAYER(w_down, "mlp.dense_4h_to_h.weight", 2, d, dff);
+        LAYER(b_down, "mlp.dense_4h_to_h.bias", 1, d, 0);
+#undef LAYER
+    }
+    *state = b;
+    b = NULL;
+done:
+    bloom_free(b);
+    return st;
+}
+
+static ss_status bloom_forward(void *state, const int32_t *ids, int n, ss_capture *cap)
+{
+    ss_status st = SS_OK;
+    bloom *b = state;
+    memset(cap, 0, sizeof *cap);
+    SS_TRY(ss_arch_check_ids(ids, n, b->V, b->P));
+    SS_TRY(ss_scratch_grow(&b->s, n));
+    SS_TRY(ss_capture_alloc(cap, ids, n, b->L, b->H, b->H, b->d, b->d_h, 1));
+
+    const int T = n, d = b->d, H = b->H, d_h = b->d_h;
+    const size_t td = (size_t)T * d, hn = (size_t)H * T * d_h;
+    float *xn = b->s.xn, *proj = b->s.proj, *ff = b->s.ff, *tmp = b->s.tmp; /* [T][d], [T][3d], [T][4d], [T][d] */
+    const ss_attn_cfg acfg = {0, SS_ROPE_HALF, (float)(1.0 / sqrt((double)d_h)), b->slopes};
+
+    ss_embed(cap->hidden, b->word, ids, T, d);
+    ss_layernorm_ref(cap->hidden, cap->hidden, b->lne_g, b->lne_b, T, d, b->eps);
+    for (int l = 0; l < b->L; l++) {
+        const bloom_layer *ly = &b->layers[l];
+        const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
+        float *xout = l + 1 < b->L ? cap->hidden + (size_t)(l + 1) * td : cap->hidden_prenorm; /* [T][d] */
+        float *ao = cap->attn_out + (size_t)l * td;                                            /* [T][d] */
+
+        ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, b->eps);
+        ss_matmul(proj, xn, ly->w_qkv, ly->b_qkv, T, d, 3 * d);
+        ss_gather_heads(cap->q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, 3 * d_h);
+        ss_gather_heads(cap->k_pre + l * hn, proj, T, H, d_h, 3 * d, d_h, 3 * d_h);
+        ss_gather_heads(cap->v + l * hn, proj, T, H, d_h, 3 * d, 2 * d_h, 3 * d_h);
+        ss_layer_attention(cap, l, &acfg, &b->s);
+        ss_matmul(ao, b->s.ctx, ly->w_o, ly->b_o, T, d, d);
+        memcpy(xout, b->residual_post_ln ? xn : xin, td * sizeof(float));
+        ss_add_inplace(xout, ao, td);
+
+        ss_layernorm_ref(xn, xout, ly->ln2_g, ly->ln2_b, T, d, b->eps);
+        if (b->residual_post_ln) memcpy(xout, xn, td * sizeof(float));
+        ss_matmul(ff, xn, ly->w_up, ly->b_up, T, d, b->d_ff);
+        ss_act_apply(SS_ACT_GELU_TANH, ff, (size_t)T * b->d_ff);
+        ss_matmul(tmp, ff, ly->w_down, ly->b_down, T, b->d_ff, d);
+        ss_add_inplace(xout, tmp, td);
+    }
+    ss_layernorm_ref(cap->hidden + (size_t)b->L * td, cap->hidden_prenorm, b->lnf_g, b->lnf_b, T, d, b->eps);
+done:
+    return st;
+}
+
+const ss_arch ss_arch_bloom = {
+    .name = "bloom",
+    .load = bloom_load,
+    .forward = bloom_forward,
+    .free = bloom_free,
+};

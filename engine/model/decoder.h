@@ -1,0 +1,82 @@
+/* decoder.h (internal to engine/model): building blocks shared by the forward passes (bert.c, gpt2.c,
+ * llama.c, bloom.c, neox.c): weight binding, reusable scratch, gathering heads out of projections,
+ * and the attention sublayer that fills the capture.
+ *
+ * Dimensions: T tokens, d = d_model, H query heads, H_kv key/value heads, d_h columns per head. */
+#ifndef SS_DECODER_H
+#define SS_DECODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../capture.h"
+#include "../status.h"
+#include "rope.h"
+#include "safetensors.h"
+
+/* ------------------------------------------------------------------------------------------ weights */
+
+/* Binds "<prefix><name>" as an F32 tensor of shape [d0] (n_dims 1) or [d0][d1] (n_dims 2). A missing
+ * tensor, another dtype or shape: SS_ERR_FORMAT naming the file and the tensor. */
+ss_status ss_bind(const ss_safetensors *sf, const char *prefix, const char *name, int n_dims, int64_t d0, int64_t d1,
+                  const float **out);
+/* The first of prefixes[0..n) (e.g. "", "transformer.") under which tensor probe exists; prefixes[0]
+ * when none does (binding then fails naming the tensor without a prefix). */
+const char *ss_find_prefix(const ss_safetensors *sf, const char *probe, const char *const *prefixes, int n);
+
+/* ------------------------------------------------------------------------------------------ scratch */
+
+/* Per-token buffers, owned by an architecture's state, grown to the longest prompt seen and reused
+ * (nothing is allocated per token or per layer). */
+typedef struct {
+    int cap_T;                  /* rows allocated */
+    int d, n_proj, n_ctx, n_ff; /* row widths, fixed by ss_scratch_init */
+    int rope_dims;              /* 0: no RoPE tables */
+    double rope_theta;
+    float *xn;                  /* [cap_T][d] normalised input of a sublayer */
+    float *proj;                /* cap_T·n_proj floats: one fused [T][n_proj] q|k|v projection, or the
+                                   separate ones back to back ([T][H·d_h] then [T][H_kv·d_h] twice) */
+    float *ctx;                 /* [cap_T][n_ctx] attention context, heads side by side (n_ctx = H·d_h) */
+    float *ff;                  /* [cap_T][n_ff] FFN activations (SwiGLU: gate [cap_T][d_ff] then up) */
+    float *tmp;                 /* [cap_T][d] */
+    float *rope_cos, *rope_sin; /* [cap_T][rope_dims/2] RoPE tables for positions 0..cap_T-1 */
+} ss_scratch;
+
+void ss_scratch_init(ss_scratch *s, int d, int n_proj, int n_ctx, int n_ff, int rope_dims, double rope_theta);
+/* Makes room for T tokens (never shrinks); SS_ERR_NOMEM leaves the old buffers valid. */
+ss_status ss_scratch_grow(ss_scratch *s, int T);
+void ss_scratch_free(ss_scratch *s);
+
+/* ---------------------------------------------------------------------------------------- pieces */
+
+/* x [T][d] = rows ids[t] of table [V][d] (ids already checked). */
+void ss_embed(float *x, const float *table, const int32_t *ids, int T, int d);
+/* y[i] += x[i] for i < n. */
+void ss_add_inplace(float *y, const float *x, size_t n);
+/* dst [n][T][d_h] = head columns of src [T][ld]: dst[h][t][c] = src[t][offset + h·stride + c].
+ * Separate projections: offset = start of the block, stride = d_h. Per-head fused q|k|v (BLOOM,
+ * GPT-NeoX): offset = 0, d_h or 2·d_h, stride = 3·d_h. */
+void ss_gather_heads(float *dst, const float *src, int T, int n, int d_h, int ld, int offset, int stride);
+
+/* GELU flavours by Hugging Face name. */
+typedef enum { SS_ACT_GELU_ERF, SS_ACT_GELU_TANH } ss_act;
+/* "gelu" -> erf; "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "bloom_gelu" -> tanh; others: -1. */
+int ss_act_from_name(const char *name);
+void ss_act_apply(ss_act a, float *x, size_t n);
+
+/* ---------------------------------------------------------------------------------- attention */
+
+typedef struct {
+    int rope_dims;                /* 0: no RoPE (q = q_pre, k = k_pre) */
+    ss_rope_pairing rope_pairing; /* which columns pair up (rope.h) */
+    float scale;                  /* multiplies q·k */
+    const float *alibi;           /* [H] ALiBi slopes, or NULL */
+} ss_attn_cfg;
+
+/* Layer l's attention, once cap->q_pre, cap->k_pre and cap->v of layer l are filled: cap->q and cap->k
+ * of layer l become the RoPE-rotated copies (plain copies without RoPE), the probabilities go to
+ * cap->attn[l] and the context to s->ctx [T][H·d_h]. Causal iff cap->causal. s must hold cap->n_tokens
+ * rows (and RoPE tables when a->rope_dims > 0). */
+void ss_layer_attention(ss_capture *cap, int l, const ss_attn_cfg *a, const ss_scratch *s);
+
+#endif

@@ -1,0 +1,188 @@
+/* neox.c: the GPT-NeoX (Pythia) decoder forward pass in fp32 (pre-LN, partial RoPE, parallel or
+ * sequential residual, GELU, causal), as transformers' GPTNeoXModel (4.40) computes it.
+ *
+ * Dimensions: T tokens, d = d_model, H heads of d_h = d/H, r = int(d_h · rotary_pct) rotated columns
+ * per head, d_ff FFN width, L layers, V vocabulary. Tensor names are Hugging Face's, without prefix
+ * (GPTNeoXModel) or under "gpt_neox." (GPTNeoXForCausalLM); linear weights [out][in]. Buffers that
+ * old checkpoints carry (attention.bias, attention.masked_bias, rotary_emb.inv_freq) are ignored.
+ *
+ * The fused query_key_value projection is laid out PER HEAD: output columns [H][3·d_h], head h's
+ * query at [3h·d_h, (3h+1)·d_h), then its key, then its value (HF views it as (T, H, 3·d_h)).
+ *
+ *   x = embed_in[ids]                                                    -> hidden[0]
+ *   per layer l (input x = hidden[l]):
+ *     a = LayerNorm_in(x);  [q k v per head] = a·W_qkvᵀ (+ b_qkv)          -> q_pre, k_pre, v
+ *     q, k = RoPE on columns [0, r) of each head, pairs (i, i + r/2), θ = rotary_emb_base; the other
+ *            d_h − r columns pass through
+ *     A[l][h] = softmax(q_h·k_hᵀ / √d_h + causal mask)
+ *     o = (A·v)·W_denseᵀ (+ b_dense)                                      -> attn_out[l]
+ *     parallel residual:   x = x + o + MLP(LayerNorm_post(x))
+ *     sequential residual: x = x + o;  x = x + MLP(LayerNorm_post(x))
+ *     with MLP(a) = GELU(a·W_4hᵀ + b_4h)·W_hᵀ + b_h
+ *   hidden[L] = final_layer_norm(x) (HF's last hidden state); x itself -> hidden_prenorm. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+#include "decoder.h"
+#include "matmul.h" /* ss_matmul */
+#include "norm.h"   /* ss_layernorm_ref */
+
+typedef struct {
+    const float *ln1_g, *ln1_b;   /* [d] input_layernorm */
+    const float *w_qkv, *b_qkv;   /* [3d][d], [3d] attention.query_key_value (per-head q, k, v); b NULL without bias */
+    const float *w_o, *b_o;       /* [d][d], [d] attention.dense; b NULL without bias */
+    const float *ln2_g, *ln2_b;   /* [d] post_attention_layernorm */
+    const float *w_up, *b_up;     /* [d_ff][d], [d_ff] mlp.dense_h_to_4h */
+    const float *w_down, *b_down; /* [d][d_ff], [d] mlp.dense_4h_to_h */
+} neox_layer;
+
+typedef struct {
+    int L, H, d_h, d, d_ff, V, P;
+    float eps;
+    ss_act act;
+    int rope_dims, parallel;
+    ss_rope_pairing pairing;
+    const float *embed;         /* [V][d] embed_in */
+    const float *lnf_g, *lnf_b; /* [d] final_layer_norm */
+    neox_layer *layers;         /* [L] */
+    ss_scratch s;               /* proj [T][3d], ctx [T][d], ff [T][d_ff], xn and tmp [T][d] */
+} neox;
+
+static void neox_free(void *state)
+{
+    neox *m = state;
+    if (!m) return;
+    free(m->layers);
+    ss_scratch_free(&m->s);
+    free(m);
+}
+
+static ss_status neox_load(const ss_hfconfig *cfg, const ss_safetensors *sf, void **state)
+{
+    ss_status st = SS_OK;
+    const ss_model_info *in = &cfg->info;
+    *state = NULL;
+    neox *m = calloc(1, sizeof *m);
+    if (!m) return ss_fail(SS_ERR_NOMEM, "out of memory loading GPT-NeoX");
+    m->L = in->n_layers;
+    m->H = in->n_heads;
+    m->d_h = in->d_head;
+    m->d = in->d_model;
+    m->d_ff = in->d_ff;
+    m->V = in->n_vocab;
+    m->P = in->max_positions;
+    m->eps = (float)cfg->layer_norm_eps;
+    m->rope_dims = cfg->rope_dims;
+    m->pairing = cfg->rope_pairing;
+    m->parallel = cfg->parallel_residual;
+    int act = ss_act_from_name(cfg->hidden_act);
+    if (act < 0) {
+        st = ss_fail(SS_ERR_INPUT, "GPT-NeoX: activation '%s' is not supported", cfg->hidden_act);
+        goto done;
+    }
+    m->act = (ss_act)act;
+    ss_scratch_init(&m->s, m->d, 3 * m->d, m->d, m->d_ff, m->rope_dims, cfg->rope_theta);
+    const int64_t d = m->d, dff = m->d_ff;
+
+    static const char *const prefixes[] = {"", "gpt_neox."};
+    const char *pfx = ss_find_prefix(sf, "embed_in.weight", prefixes, 2);
+    SS_TRY(ss_bind(sf, pfx, "embed_in.weight", 2, m->V, d, &m->embed));
+    SS_TRY(ss_bind(sf, pfx, "final_layer_norm.weight", 1, d, 0, &m->lnf_g));
+    SS_TRY(ss_bind(sf, pfx, "final_layer_norm.bias", 1, d, 0, &m->lnf_b));
+    m->layers = calloc((size_t)m->L, sizeof *m->layers);
+    if (!m->layers) {
+        st = ss_fail(SS_ERR_NOMEM, "out of memory loading GPT-NeoX");
+        goto done;
+    }
+    for (int l = 0; l < m->L; l++) {
+        neox_layer *ly = &m->layers[l];
+        char n[128];
+#define LAYER(field, suffix, nd, a, c)                                                                                 \
+    do {                                                                                                               \
+        snprintf(n, sizeof n, "layers.%d.%s", l, suffix);                                                              \
+        SS_TRY(ss_bind(sf, pfx, n, nd, a, c, &ly->field));                                                             \
+    } while (0)
+        LAYER(ln1_g, "input_layernorm.weight", 1, d, 0);
+        LAYER(ln1_b, "input_layernorm.bias", 1, d, 0);
+        LAYER(w_qkv, "attention.query_key_value.weight", 2, 3 * d, d);
+        LAYER(w_o, "attention.dense.weight", 2, d, d);
+        if (cfg->attention_bias) {
+            LAYER(b_qkv, "attention.query_key_value.bias", 1, 3 * d, 0);
+            LAYER(b_o, "attention.dense.bias", 1, d, 0);
+        }
+        LAYER(ln2_g, "post_attention_layernorm.weight", 1, d, 0);
+        LAYER(ln2_b, "post_attention_layernorm.bias", 1, d, 0);
+        LAYER(w_up, "mlp.dense_h_to_4h.weight", 2, dff, d);
+        LAYER(b_up, "mlp.dense_h_to_4h.bias", 1, dff, 0);
+        LAYER(w_down, "mlp.dense_4h_to_h.weight", 2, d, dff);
+        LAYER(b_down, "mlp.dense_4h_to_h.bias", 1, d, 0);
+#undef LAYER
+    }
+    *state = m;
+    m = NULL;
+done:
+    neox_free(m);
+    return st;
+}
+
+static ss_status neox_forward(void *state, const int32_t *ids, int n, ss_capture *cap)
+{
+    ss_status st = SS_OK;
+    neox *m = state;
+    memset(cap, 0, sizeof *cap);
+    SS_TRY(ss_arch_check_ids(ids, n, m->V, m->P));
+    SS_TRY(ss_scratch_grow(&m->s, n));
+    SS_TRY(ss_capture_alloc(cap, ids, n, m->L, m->H, m->H, m->d, m->d_h, 1));
+
+    const int T = n, d = m->d, H = m->H, d_h = m->d_h;
+    const size_t td = (size_t)T * d, hn = (size_t)H * T * d_h;
+    float *xn = m->s.xn, *proj = m->s.proj, *ff = m->s.ff, *tmp = m->s.tmp; /* [T][d], [T][3d], [T][d_ff], [T][d] */
+    const ss_attn_cfg acfg = {m->rope_dims, m->pairing, (float)(1.0 / sqrt((double)d_h)), NULL};
+
+    ss_embed(cap->hidden, m->embed, ids, T, d);
+    for (int l = 0; l < m->L; l++) {
+        const neox_layer *ly = &m->layers[l];
+        const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
+        float *xout = l + 1 < m->L ? cap->hidden + (size_t)(l + 1) * td : cap->hidden_prenorm; /* [T][d] */
+        float *ao = cap->attn_out + (size_t)l * td;                                            /* [T][d] */
+
+        ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, m->eps);
+        ss_matmul(proj, xn, ly->w_qkv, ly->b_qkv, T, d, 3 * d);
+        ss_gather_heads(cap->q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, 3 * d_h);
+        ss_gather_heads(cap->k_pre + l * hn, proj, T, H, d_h, 3 * d, d_h, 3 * d_h);
+        ss_gather_heads(cap->v + l * hn, proj, T, H, d_h, 3 * d, 2 * d_h, 3 * d_h);
+        ss_layer_attention(cap, l, &acfg, &m->s);
+        ss_matmul(ao, m->s.ctx, ly->w_o, ly->b_o, T, d, d);
+
+        /* the MLP reads LayerNorm_post of x (parallel) or of x + o (sequential) */
+        if (m->parallel) {
+            ss_layernorm_ref(xn, xin, ly->ln2_g, ly->ln2_b, T, d, m->eps);
+        } else {
+            memcpy(xout, xin, td * sizeof(float));
+            ss_add_inplace(xout, ao, td);
+            ss_layernorm_ref(xn, xout, ly->ln2_g, ly->ln2_b, T, d, m->eps);
+        }
+        ss_matmul(ff, xn, ly->w_up, ly->b_up, T, d, m->d_ff);
+        ss_act_apply(m->act, ff, (size_t)T * m->d_ff);
+        ss_matmul(tmp, ff, ly->w_down, ly->b_down, T, m->d_ff, d);
+        if (m->parallel) {
+            /* HF: mlp_output + attn_output + hidden_states, summed in that order */
+            for (size_t i = 0; i < td; i++) xout[i] = (tmp[i] + ao[i]) + xin[i];
+        } else {
+            ss_add_inplace(xout, tmp, td);
+        }
+    }
+    ss_layernorm_ref(cap->hidden + (size_t)m->L * td, cap->hidden_prenorm, m->lnf_g, m->lnf_b, T, d, m->eps);
+done:
+    return st;
+}
+
+const ss_arch ss_arch_gpt_neox = {
+    .name = "gpt_neox",
+    .load = neox_load,
+    .forward = neox_forward,
+    .free = neox_free,
+};
