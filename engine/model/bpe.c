@@ -568,7 +568,7 @@ static void byte_table(ss_bpe *t)
     for (int b = 0; b < 256; b++) {
         int printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
         uint32_t cp = printable ? (uint32_t)b : next++;
-        char u[4];
+        char u[4] = {0};
         size_t k = ss_utf8_encode(cp, u); /* 1 or 2 bytes: cp < U+0144 */
         memcpy(t->byte_sym[b], u, 2);
         t->byte_sym_len[b] = (uint8_t)k;
