@@ -143,12 +143,16 @@ ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
         goto record;
     }
     const ss_encoding_spec *enc = &s->encodings[tk->encoding];
-    if (enc->type != SS_ENC_NATIVE) {
-        /* Positional-encoding ablations are applied by the architectures (issue 3, in progress):
-         * until an architecture implements one, its tasks are recorded as skipped, with the reason. */
+    st = ss_model_set_encoding(r->model, enc);
+    if (st == SS_ERR_UNSUPPORTED) { /* the ablation does not apply to this model: skipped, with the reason */
         out->status = SS_TASK_SKIPPED;
-        snprintf(out->msg, sizeof out->msg, "encoding '%s' (%s) is not available for architecture '%s' in this version",
-                 enc->name, ss_encoding_type_name(enc->type), ss_model_get_info(r->model)->arch);
+        snprintf(out->msg, sizeof out->msg, "%s", ss_errmsg());
+        st = SS_OK;
+        goto record;
+    }
+    if (st != SS_OK) {
+        snprintf(out->msg, sizeof out->msg, "%s", ss_errmsg());
+        st = SS_OK;
         goto record;
     }
     /* The encoding's bos: on|off overrides the model's BOS policy. */

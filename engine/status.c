@@ -45,6 +45,7 @@ const char *ss_status_name(ss_status st)
     case SS_ERR_NOMEM: return "out of memory";
     case SS_ERR_RANGE: return "out of range";
     case SS_ERR_FORMAT: return "bad format";
+    case SS_ERR_UNSUPPORTED: return "not applicable";
     case SS_ERR_MPI: return "MPI error";
     case SS_ERR_HDF5: return "HDF5 error";
     case SS_ERR_INTERNAL: return "internal error";

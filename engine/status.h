@@ -10,6 +10,7 @@ typedef enum {
     SS_ERR_NOMEM,
     SS_ERR_RANGE,    /* a task's input is out of the model's range (too long, bad token id) */
     SS_ERR_FORMAT,   /* a file exists but is not of the expected format */
+    SS_ERR_UNSUPPORTED, /* a valid request that does not apply here (an encoding a model cannot take) */
     SS_ERR_MPI,
     SS_ERR_HDF5,
     SS_ERR_INTERNAL

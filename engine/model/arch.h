@@ -11,6 +11,7 @@
 
 #include "../capture.h"
 #include "../status.h"
+#include "../sweep.h" /* ss_encoding_spec */
 #include "hfconfig.h"
 #include "safetensors.h"
 
@@ -20,6 +21,10 @@ typedef struct {
     ss_status (*load)(const ss_hfconfig *cfg, const ss_safetensors *sf, void **state);
     /* ss_model_forward's contract (model.h); the model's scratch lives in state. */
     ss_status (*forward)(void *state, const int32_t *ids, int n, ss_capture *cap);
+    /* ss_model_set_encoding's contract (model.h): makes enc the positional encoding of the following
+     * forward passes, or returns SS_ERR_UNSUPPORTED with the reason when it does not apply to this
+     * architecture. NULL: only native is available. The bos field of enc is the runner's business. */
+    ss_status (*set_encoding)(void *state, const ss_encoding_spec *enc);
     void (*free)(void *state);
 } ss_arch;
 

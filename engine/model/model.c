@@ -117,6 +117,16 @@ ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *c
     return m->arch->forward(m->state, ids, n, cap);
 }
 
+ss_status ss_model_set_encoding(ss_model *m, const ss_encoding_spec *enc)
+{
+    static const ss_encoding_spec native = {.name = "native", .type = SS_ENC_NATIVE, .bos = -1};
+    if (!enc) enc = &native;
+    if (m->arch->set_encoding) return m->arch->set_encoding(m->state, enc);
+    if (enc->type == SS_ENC_NATIVE) return SS_OK;
+    return ss_fail(SS_ERR_UNSUPPORTED, "encoding '%s' (%s) is not implemented for architecture '%s'", enc->name,
+                   ss_encoding_type_name(enc->type), m->cfg.info.arch);
+}
+
 void ss_capture_free(ss_capture *cap)
 {
     if (!cap) return;

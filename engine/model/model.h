@@ -58,6 +58,10 @@ void ss_model_frame(const ss_model_info *info, ss_bos_policy bos, int32_t *pre, 
  * The per-token scratch (q, k, v, FFN activations) lives in the model, grows to the longest prompt
  * seen and is reused, so one model must not run two forward passes at once (one model per thread). */
 ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *cap);
+/* Positional-encoding ablation for the following forward passes (sweep.h, ss_encoding_spec; NULL or
+ * type native restores the model as trained). SS_ERR_UNSUPPORTED, with the reason as the message,
+ * when the encoding does not apply to this model (the task is then recorded as skipped). */
+ss_status ss_model_set_encoding(ss_model *m, const ss_encoding_spec *enc);
 void ss_capture_free(ss_capture *cap);
 void ss_model_free(ss_model *m);
 

@@ -17,7 +17,7 @@ YAML
 mpirun_n 2 "$BIN" run "$WORK/enc.yaml" -o "$WORK/enc.h5" --progress none > "$WORK/o1" 2> "$WORK/e1"
 expect_rc 0 $? "a sweep with a skipped encoding exits 0"
 expect_grep "3 task\(s\) skipped" "$WORK/e1" "the summary counts the skipped tasks"
-expect_grep "3 x encoding 'none' \(none\) is not available for architecture 'bert'" "$WORK/e1" "and gives the reason once"
+expect_grep "3 x encoding 'none' \(none\) is not implemented for architecture 'bert'" "$WORK/e1" "and gives the reason once"
 $PY - "$WORK/enc.h5" <<'PY'
 import sys, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
@@ -33,7 +33,7 @@ for t in range(len(st)):
     if e == "nobos" and tok[t, 0] == cls: print(f"task {t}: bos off still starts with [CLS]"); ok = False
 if f["encodings/nobos"].attrs["bos"] not in (b"off", "off"): print("nobos bos attribute"); ok = False
 err = f["tasks/error"][:]
-if not all(b"not available" in err[t] for t in range(len(st)) if st[t] == 3): print("skip reason missing"); ok = False
+if not all(b"not implemented" in err[t] for t in range(len(st)) if st[t] == 3): print("skip reason missing"); ok = False
 sys.exit(0 if ok else 1)
 PY
 expect_rc 0 $? "statuses, bos framing and reasons in the file"
