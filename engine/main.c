@@ -15,6 +15,7 @@ static void usage(FILE *f)
             "  validate SWEEP.yaml          check a sweep file; prints every error as FILE:LINE:COL: message\n"
             "  plan SWEEP.yaml              show the expanded task grid and its counts; runs nothing\n"
             "  run SWEEP.yaml -o OUT.h5     run the grid; under mpiexec -n N on N ranks, one results file\n"
+            "  inspect MODEL                a model directory or .gguf file: architecture, sizes, tokens, tensors\n"
             "  version                      print the version\n"
             "\n"
             "'sinkscope <command> --help' explains a command. Exit codes: 0 ok, 1 the run finished with\n"
