@@ -88,13 +88,13 @@ void ss_attention(float *P, float *out, const float *q, const float *k, const fl
 
 /* ---------------------------------------------------------------------------------------- ss_mha */
 
-/* Adds the ALiBi bias slope·(j − i) to the scores S [T][T] of one head (masked entries included:
- * the softmax zeroes them anyway). */
+/* Adds the ALiBi bias −slope·|i − j| to the scores S [T][T] of one head (masked entries included:
+ * the softmax zeroes them anyway). For j <= i this is slope·(j − i), bit for bit. */
 static void add_alibi(float *S, int T, float slope)
 {
     for (int i = 0; i < T; i++) {
         float *s = S + (size_t)i * T; /* [T] */
-        for (int j = 0; j < T; j++) s[j] += slope * (float)(j - i);
+        for (int j = 0; j < T; j++) s[j] += -(slope * (float)(j <= i ? i - j : j - i));
     }
 }
 

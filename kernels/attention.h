@@ -36,10 +36,12 @@ void ss_attention(float *P, float *out, const float *q, const float *k, const fl
  *   k, v     [H_kv][T][d_h]   keys (idem), values
  *   P        [H][T][T]        output: P[h][i][j] = softmax_j(S[h][i][j]), query i, key j
  *   out      [T][ld_out]      output: out[i][h·d_h + c] = Σ_j P[h][i][j] · v[kv(h)][j][c]; ld_out >= H·d_h
- * with the scores S[h][i][j] = scale · q[h][i]·k[kv(h)][j] + (alibi ? alibi[h] · (j − i) : 0).
+ * with the scores S[h][i][j] = scale · q[h][i]·k[kv(h)][j] − (alibi ? alibi[h] · |i − j| : 0).
  * With causal = 1, keys j > i are masked: P[h][i][j] = 0 exactly.
- * ALiBi: the bias is −slope·(i − j), the distance to the query; Hugging Face's BLOOM adds slope·j
- * instead, which differs by a constant per row and so gives the same softmax (up to rounding).
+ * ALiBi: the bias is −slope·|i − j|, minus the slope times the distance to the query. Causal, only
+ * j <= i counts and it is −slope·(i − j); Hugging Face's BLOOM adds slope·j instead, which differs by a
+ * constant per row and so gives the same softmax (up to rounding). Bidirectional (causal = 0) it is
+ * the symmetric variant (MosaicBERT's), which the `alibi` ablation uses on BERT.
  * ss_mha_ref runs plain loops (double accumulation); ss_mha_blas one cblas_sgemm per head for Q·Kᵀ
  * and one for P·V; both share ss_softmax_rows_ref. ss_mha dispatches on ss_kernels_get_path(). */
 typedef struct {

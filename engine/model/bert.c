@@ -5,6 +5,9 @@
  * "bert." prefix; a "bert." prefix is also accepted), linear weights stored [out][in].
  *
  *   x = LayerNorm(word[ids] + position[0..T) + token_type[0])          -> hidden[0]
+ *       (position: the learned rows as trained; the encoding ablations (encoding.h) put zero, the
+ *       learned rows permuted or the sinusoidal table there, and may add RoPE or symmetric ALiBi
+ *       −slope·|i − j| to the attention below)
  *   per layer l (input hidden[l]):
  *     q, k, v = x·Wqᵀ + bq, x·Wkᵀ + bk, x·Wvᵀ + bv                      [T][d] -> cap->q_pre (= q), k_pre (= k), v
  *     A[l][h] = softmax(q_h·k_hᵀ / √d_h) (bidirectional)                 [H][T][T] -> cap->attn
@@ -19,7 +22,8 @@
 
 #include "activation.h" /* ss_gelu_erf_ref */
 #include "arch.h"
-#include "decoder.h" /* ss_scratch, ss_bind, ss_gather_heads, ss_layer_attention */
+#include "decoder.h"  /* ss_scratch, ss_bind, ss_gather_heads, ss_layer_attention */
+#include "encoding.h" /* ss_posenc */
 #include "matmul.h"  /* ss_matmul */
 #include "norm.h"    /* ss_layernorm_ref */
 
@@ -41,6 +45,7 @@ typedef struct {
     const float *type;        /* [n_types][d] */
     const float *ln_g, *ln_b; /* [d] embeddings.LayerNorm */
     bert_layer *layers;       /* [L] */
+    ss_posenc pe;             /* the positional encoding in use (native: the learned rows) */
     /* Scratch, owned here, grown to the longest prompt and reused by every later forward pass:
      * proj holds q, k, v back to back ([3][T][d]); xn is h1 [T][d] (after the attention block's
      * LayerNorm); ctx [T][d] the attention output, heads side by side; ff [T][d_ff]. */
@@ -52,6 +57,7 @@ static void bert_free(void *state)
     bert *b = state;
     if (!b) return;
     free(b->layers);
+    ss_posenc_free(&b->pe);
     ss_scratch_free(&b->s);
     free(b);
 }
@@ -83,6 +89,7 @@ static ss_status bert_load(const ss_hfconfig *cfg, const ss_safetensors *sf, voi
     SS_TRY(ss_bind(sf, pfx, "embeddings.token_type_embeddings.weight", 2, b->n_types, d, &b->type));
     SS_TRY(ss_bind(sf, pfx, "embeddings.LayerNorm.weight", 1, d, 0, &b->ln_g));
     SS_TRY(ss_bind(sf, pfx, "embeddings.LayerNorm.bias", 1, d, 0, &b->ln_b));
+    SS_TRY(ss_posenc_init(&b->pe, "bert", b->H, b->d, b->d_h, b->pos, 0, 0.0, SS_ROPE_HALF, 0));
 
     b->layers = calloc((size_t)b->L, sizeof *b->layers);
     if (!b->layers) {
@@ -129,21 +136,21 @@ static ss_status bert_forward(void *state, const int32_t *ids, int n, ss_capture
     memset(cap, 0, sizeof *cap);
     SS_TRY(ss_arch_check_ids(ids, n, b->V, b->P));
     SS_TRY(ss_scratch_grow(&b->s, n));
+    SS_TRY(ss_posenc_prepare(&b->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, b->L, b->H, b->H, b->d, b->d_h, 0));
 
     const int T = n, d = b->d;
     const size_t td = (size_t)T * d;
     float *q = b->s.proj, *k = q + td, *v = k + td; /* [T][d] each */
     float *h1 = b->s.xn;                            /* [T][d] */
-    const ss_attn_cfg acfg = {0, SS_ROPE_HALF, (float)(1.0 / sqrt((double)b->d_h)), NULL};
+    ss_attn_cfg acfg = {.scale = (float)(1.0 / sqrt((double)b->d_h))};
+    ss_posenc_attn(&b->pe, &acfg); /* native: no RoPE, no ALiBi */
 
-    /* embeddings -> hidden[0] */
+    /* embeddings -> hidden[0]: (word + position) + token type, summed in that order */
     float *x = cap->hidden; /* [T][d] */
-    for (int t = 0; t < T; t++) {
-        const float *we = b->word + (size_t)ids[t] * d, *pe = b->pos + (size_t)t * d, *te = b->type; /* [d] each */
-        float *xt = x + (size_t)t * d;
-        for (int i = 0; i < d; i++) xt[i] = we[i] + pe[i] + te[i];
-    }
+    ss_embed(x, b->word, ids, T, d);
+    ss_posenc_add(&b->pe, x, T);
+    for (int t = 0; t < T; t++) ss_add_inplace(x + (size_t)t * d, b->type, (size_t)d);
     ss_layernorm_ref(x, x, b->ln_g, b->ln_b, T, d, b->eps);
 
     for (int l = 0; l < b->L; l++) {
@@ -153,7 +160,8 @@ static ss_status bert_forward(void *state, const int32_t *ids, int n, ss_capture
         const size_t hn = (size_t)b->H * T * b->d_h;      /* one layer of q/k/v in the capture */
         float *ao = cap->attn_out + (size_t)l * td;       /* [T][d] */
 
-        /* self-attention: heads gathered into the capture, then attention (no positional term) */
+        /* self-attention: heads gathered into the capture, then attention (with the ablation's RoPE or
+         * ALiBi, if any) */
         ss_matmul(q, xin, ly->wq, ly->bq, T, d, d);
         ss_matmul(k, xin, ly->wk, ly->bk, T, d, d);
         ss_matmul(v, xin, ly->wv, ly->bv, T, d, d);
@@ -179,9 +187,16 @@ done:
     return st;
 }
 
+static ss_status bert_set_encoding(void *state, const ss_encoding_spec *enc)
+{
+    bert *b = state;
+    return ss_posenc_set(&b->pe, &b->s, enc);
+}
+
 const ss_arch ss_arch_bert = {
     .name = "bert",
     .load = bert_load,
     .forward = bert_forward,
+    .set_encoding = bert_set_encoding,
     .free = bert_free,
 };

@@ -10,9 +10,11 @@
  * (HF views the output as (T, H, 3, d_h)). It is not q | k | v in three blocks as in GPT-2.
  *
  *   x = LayerNorm_emb(word_embeddings[ids])                             -> hidden[0]
+ *       (plus the sinusoidal table after LayerNorm_emb under that ablation, encoding.h)
  *   per layer l (input x = hidden[l]):
  *     a = LayerNorm_in(x);  [q k v per head] = a·W_qkvᵀ + b_qkv          -> q_pre = q, k_pre = k, v
- *     A[l][h] = softmax(q_h·k_hᵀ / √d_h + slope_h·(j − i) + causal mask) (ALiBi, ss_alibi_slopes)
+ *     A[l][h] = softmax(q_h·k_hᵀ / √d_h + slope_h·(j − i) + causal mask) (ALiBi, ss_alibi_slopes;
+ *               the encoding ablations drop it or replace it by RoPE)
  *     o = (A·v)·W_denseᵀ + b_dense                                      -> attn_out[l]
  *     r = apply_residual_connection_post_layernorm ? a : x;  x = r + o
  *     a = LayerNorm_post(x);  r = (post-LN residual) ? a : x;  x = r + GELU_tanh(a·W_4hᵀ + b_4h)·W_hᵀ + b_h
@@ -23,8 +25,8 @@
 #include <string.h>
 
 #include "arch.h"
-#include "attention.h" /* ss_alibi_slopes */
 #include "decoder.h"
+#include "encoding.h" /* ss_posenc: the ALiBi slopes and the ablations */
 #include "matmul.h" /* ss_matmul */
 #include "norm.h"   /* ss_layernorm_ref */
 
@@ -41,11 +43,11 @@ typedef struct {
     int L, H, d_h, d, d_ff, V, P;
     float eps;
     int residual_post_ln;
-    float *slopes;              /* [H] ALiBi slopes */
     const float *word;          /* [V][d] */
     const float *lne_g, *lne_b; /* [d] word_embeddings_layernorm */
     const float *lnf_g, *lnf_b; /* [d] ln_f */
     bloom_layer *layers;        /* [L] */
+    ss_posenc pe;               /* the positional encoding in use (native: ALiBi with ss_alibi_slopes) */
     ss_scratch s;               /* proj [T][3d], ctx [T][d], ff [T][4d], xn and tmp [T][d] */
 } bloom;
 
@@ -54,7 +56,7 @@ static void bloom_free(void *state)
     bloom *b = state;
     if (!b) return;
     free(b->layers);
-    free(b->slopes);
+    ss_posenc_free(&b->pe);
     ss_scratch_free(&b->s);
     free(b);
 }
@@ -78,13 +80,12 @@ static ss_status bloom_load(const ss_hfconfig *cfg, const ss_safetensors *sf, vo
     ss_scratch_init(&b->s, b->d, 3 * b->d, b->d, b->d_ff, 0, 0.0);
     const int64_t d = b->d, dff = b->d_ff;
 
-    b->slopes = malloc((size_t)b->H * sizeof *b->slopes);
     b->layers = calloc((size_t)b->L, sizeof *b->layers);
-    if (!b->slopes || !b->layers) {
+    if (!b->layers) {
         st = ss_fail(SS_ERR_NOMEM, "out of memory loading BLOOM");
         goto done;
     }
-    ss_alibi_slopes(b->slopes, b->H);
+    SS_TRY(ss_posenc_init(&b->pe, "bloom", b->H, b->d, b->d_h, NULL, 0, 0.0, SS_ROPE_HALF, 1));
 
     static const char *const prefixes[] = {"", "transformer."};
     const char *pfx = ss_find_prefix(sf, "word_embeddings.weight", prefixes, 2);
@@ -129,15 +130,18 @@ static ss_status bloom_forward(void *state, const int32_t *ids, int n, ss_captur
     memset(cap, 0, sizeof *cap);
     SS_TRY(ss_arch_check_ids(ids, n, b->V, b->P));
     SS_TRY(ss_scratch_grow(&b->s, n));
+    SS_TRY(ss_posenc_prepare(&b->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, b->L, b->H, b->H, b->d, b->d_h, 1));
 
     const int T = n, d = b->d, H = b->H, d_h = b->d_h;
     const size_t td = (size_t)T * d, hn = (size_t)H * T * d_h;
     float *xn = b->s.xn, *proj = b->s.proj, *ff = b->s.ff, *tmp = b->s.tmp; /* [T][d], [T][3d], [T][4d], [T][d] */
-    const ss_attn_cfg acfg = {0, SS_ROPE_HALF, (float)(1.0 / sqrt((double)d_h)), b->slopes};
+    ss_attn_cfg acfg = {.scale = (float)(1.0 / sqrt((double)d_h))};
+    ss_posenc_attn(&b->pe, &acfg); /* native: ALiBi */
 
     ss_embed(cap->hidden, b->word, ids, T, d);
     ss_layernorm_ref(cap->hidden, cap->hidden, b->lne_g, b->lne_b, T, d, b->eps);
+    ss_posenc_add(&b->pe, cap->hidden, T);
     for (int l = 0; l < b->L; l++) {
         const bloom_layer *ly = &b->layers[l];
         const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
@@ -166,9 +170,16 @@ done:
     return st;
 }
 
+static ss_status bloom_set_encoding(void *state, const ss_encoding_spec *enc)
+{
+    bloom *b = state;
+    return ss_posenc_set(&b->pe, &b->s, enc);
+}
+
 const ss_arch ss_arch_bloom = {
     .name = "bloom",
     .load = bloom_load,
     .forward = bloom_forward,
+    .set_encoding = bloom_set_encoding,
     .free = bloom_free,
 };

@@ -70,6 +70,30 @@ done:
     return st;
 }
 
+ss_status ss_scratch_set_rope(ss_scratch *s, int rope_dims, double rope_theta)
+{
+    if (rope_dims == s->rope_dims && rope_theta == s->rope_theta) return SS_OK;
+    const size_t n = (size_t)s->cap_T * (size_t)(rope_dims / 2);
+    float *c = NULL, *sn = NULL; /* [cap_T][rope_dims/2] each */
+    if (n > 0) {
+        c = malloc(n * sizeof *c);
+        sn = malloc(n * sizeof *sn);
+        if (!c || !sn) {
+            free(c);
+            free(sn);
+            return ss_fail(SS_ERR_NOMEM, "out of memory for the RoPE tables of %d tokens", s->cap_T);
+        }
+        ss_rope_tables(c, sn, s->cap_T, rope_dims, rope_theta);
+    }
+    free(s->rope_cos);
+    free(s->rope_sin);
+    s->rope_cos = c;
+    s->rope_sin = sn;
+    s->rope_dims = rope_dims;
+    s->rope_theta = rope_theta;
+    return SS_OK;
+}
+
 void ss_scratch_free(ss_scratch *s)
 {
     if (!s) return;

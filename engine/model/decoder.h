@@ -45,6 +45,10 @@ typedef struct {
 void ss_scratch_init(ss_scratch *s, int d, int n_proj, int n_ctx, int n_ff, int rope_dims, double rope_theta);
 /* Makes room for T tokens (never shrinks); SS_ERR_NOMEM leaves the old buffers valid. */
 ss_status ss_scratch_grow(ss_scratch *s, int T);
+/* Switches the RoPE tables to rope_dims (even; 0: none) and rope_theta, recomputing them for the rows
+ * already allocated (encoding.c, for the `rope` ablation and back); nothing happens when both are
+ * unchanged. SS_ERR_NOMEM leaves s as it was. */
+ss_status ss_scratch_set_rope(ss_scratch *s, int rope_dims, double rope_theta);
 void ss_scratch_free(ss_scratch *s);
 
 /* ---------------------------------------------------------------------------------------- pieces */

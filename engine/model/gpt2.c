@@ -8,6 +8,8 @@
  * mlp.c_proj.weight [d_ff][d]; they run through ss_conv1d (y = x·W + b).
  *
  *   x = wte[ids] + wpe[0..T)                                            -> hidden[0]
+ *       (wpe as trained; the encoding ablations (encoding.h) put zero, wpe permuted or the sinusoidal
+ *       table there, and may add RoPE or ALiBi to the attention)
  *   per layer l (input x = hidden[l]):
  *     a = LayerNorm_1(x);  [q | k | v] = a·W_attn + b_attn              [T][3d]: q columns [0, d), k [d, 2d),
  *                                                                       v [2d, 3d); head h at h·d_h in each
@@ -24,6 +26,7 @@
 #include "arch.h"
 #include "conv1d.h" /* ss_conv1d */
 #include "decoder.h"
+#include "encoding.h" /* ss_posenc */
 #include "norm.h" /* ss_layernorm_ref */
 
 typedef struct {
@@ -44,6 +47,7 @@ typedef struct {
     const float *wpe;           /* [P][d] */
     const float *lnf_g, *lnf_b; /* [d] ln_f */
     gpt2_layer *layers;         /* [L] */
+    ss_posenc pe;               /* the positional encoding in use (native: wpe) */
     ss_scratch s;               /* proj [T][3d], ctx [T][d], ff [T][d_ff], xn and tmp [T][d] */
 } gpt2;
 
@@ -52,6 +56,7 @@ static void gpt2_free(void *state)
     gpt2 *g = state;
     if (!g) return;
     free(g->layers);
+    ss_posenc_free(&g->pe);
     ss_scratch_free(&g->s);
     free(g);
 }
@@ -88,6 +93,7 @@ static ss_status gpt2_load(const ss_hfconfig *cfg, const ss_safetensors *sf, voi
     SS_TRY(ss_bind(sf, pfx, "wpe.weight", 2, g->P, d, &g->wpe));
     SS_TRY(ss_bind(sf, pfx, "ln_f.weight", 1, d, 0, &g->lnf_g));
     SS_TRY(ss_bind(sf, pfx, "ln_f.bias", 1, d, 0, &g->lnf_b));
+    SS_TRY(ss_posenc_init(&g->pe, "gpt2", g->H, g->d, g->d_h, g->wpe, 0, 0.0, SS_ROPE_HALF, 0));
     g->layers = calloc((size_t)g->L, sizeof *g->layers);
     if (!g->layers) {
         st = ss_fail(SS_ERR_NOMEM, "out of memory loading GPT-2");
@@ -129,6 +135,7 @@ static ss_status gpt2_forward(void *state, const int32_t *ids, int n, ss_capture
     memset(cap, 0, sizeof *cap);
     SS_TRY(ss_arch_check_ids(ids, n, g->V, g->P));
     SS_TRY(ss_scratch_grow(&g->s, n));
+    SS_TRY(ss_posenc_prepare(&g->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, g->L, g->H, g->H, g->d, g->d_h, 1));
 
     const int T = n, d = g->d, H = g->H, d_h = g->d_h;
@@ -136,11 +143,8 @@ static ss_status gpt2_forward(void *state, const int32_t *ids, int n, ss_capture
     float *xn = g->s.xn, *proj = g->s.proj, *ff = g->s.ff, *tmp = g->s.tmp; /* [T][d], [T][3d], [T][d_ff], [T][d] */
 
     float *x = cap->hidden; /* [T][d] hidden[0] */
-    for (int t = 0; t < T; t++) {
-        const float *we = g->wte + (size_t)ids[t] * d, *pe = g->wpe + (size_t)t * d; /* [d] each */
-        float *xt = x + (size_t)t * d;
-        for (int i = 0; i < d; i++) xt[i] = we[i] + pe[i];
-    }
+    ss_embed(x, g->wte, ids, T, d);
+    ss_posenc_add(&g->pe, x, T);
     for (int l = 0; l < g->L; l++) {
         const gpt2_layer *ly = &g->layers[l];
         const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
@@ -148,7 +152,8 @@ static ss_status gpt2_forward(void *state, const int32_t *ids, int n, ss_capture
         float *ao = cap->attn_out + (size_t)l * td;                                            /* [T][d] */
         double scale = g->scale_weights ? 1.0 / sqrt((double)d_h) : 1.0;
         if (g->scale_by_layer) scale /= (double)(l + 1);
-        const ss_attn_cfg acfg = {0, SS_ROPE_HALF, (float)scale, NULL};
+        ss_attn_cfg acfg = {.scale = (float)scale};
+        ss_posenc_attn(&g->pe, &acfg); /* native: no RoPE, no ALiBi */
 
         ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, g->eps);
         ss_conv1d(proj, xn, ly->w_attn, ly->b_attn, T, d, 3 * d);
@@ -171,9 +176,16 @@ done:
     return st;
 }
 
+static ss_status gpt2_set_encoding(void *state, const ss_encoding_spec *enc)
+{
+    gpt2 *g = state;
+    return ss_posenc_set(&g->pe, &g->s, enc);
+}
+
 const ss_arch ss_arch_gpt2 = {
     .name = "gpt2",
     .load = gpt2_load,
     .forward = gpt2_forward,
+    .set_encoding = gpt2_set_encoding,
     .free = gpt2_free,
 };

@@ -6,12 +6,14 @@
  * Face's, without prefix (LlamaModel) or under "model." (LlamaForCausalLM); linear weights [out][in].
  *
  *   x = embed_tokens[ids]                                               -> hidden[0]
+ *       (plus the sinusoidal table under that ablation, encoding.h)
  *   per layer l (input x = hidden[l]):
  *     a = RMSNorm(x)·γ_in
  *     q = a·W_qᵀ [T][H·d_h], k = a·W_kᵀ, v = a·W_vᵀ [T][H_kv·d_h] (+ biases with attention_bias)
  *                                                                       -> q_pre, k_pre, v (head h = columns h·d_h..)
  *     q, k = RoPE(q_pre, k_pre) over all d_h columns with θ = rope_theta; pairs (i, i + d_h/2) for
- *            Hugging Face checkpoints (cfg->rope_pairing; a GGUF loader selects adjacent pairs)
+ *            Hugging Face checkpoints (cfg->rope_pairing; a GGUF loader selects adjacent pairs);
+ *            the encoding ablations skip it or replace it (another θ or fraction, ALiBi)
  *     A[l][h] = softmax(q_h·k_{kv(h)}ᵀ / √d_h + causal mask)
  *     o = (A·v)·W_oᵀ (+ b_o)                                            -> attn_out[l]
  *     x = x + o;  a = RMSNorm(x)·γ_post;  x = x + (SiLU(a·W_gateᵀ) ⊙ a·W_upᵀ)·W_downᵀ
@@ -24,6 +26,7 @@
 #include "activation.h" /* ss_swiglu_ref */
 #include "arch.h"
 #include "decoder.h"
+#include "encoding.h" /* ss_posenc */
 #include "matmul.h" /* ss_matmul */
 #include "norm.h"   /* ss_rmsnorm_ref */
 
@@ -43,6 +46,7 @@ typedef struct {
     const float *embed;  /* [V][d] */
     const float *norm;   /* [d] final norm */
     llama_layer *layers; /* [L] */
+    ss_posenc pe;        /* the positional encoding in use (native: RoPE rope_dims, θ) */
     /* proj: q [T][H·d_h], k and v [T][H_kv·d_h] back to back; ctx [T][H·d_h]; ff: gate then up,
      * [T][d_ff] each; xn, tmp [T][d] */
     ss_scratch s;
@@ -53,6 +57,7 @@ static void llama_free(void *state)
     llama *m = state;
     if (!m) return;
     free(m->layers);
+    ss_posenc_free(&m->pe);
     ss_scratch_free(&m->s);
     free(m);
 }
@@ -77,6 +82,7 @@ static ss_status llama_load(const ss_hfconfig *cfg, const ss_safetensors *sf, vo
     m->pairing = cfg->rope_pairing;
     const int64_t d = m->d, dff = m->d_ff, nq = (int64_t)m->H * m->d_h, nkv = (int64_t)m->H_kv * m->d_h;
     ss_scratch_init(&m->s, m->d, (int)(nq + 2 * nkv), (int)nq, 2 * m->d_ff, m->rope_dims, cfg->rope_theta);
+    SS_TRY(ss_posenc_init(&m->pe, "llama", m->H, m->d, m->d_h, NULL, m->rope_dims, cfg->rope_theta, m->pairing, 0));
 
     static const char *const prefixes[] = {"", "model."};
     const char *pfx = ss_find_prefix(sf, "embed_tokens.weight", prefixes, 2);
@@ -126,6 +132,7 @@ static ss_status llama_forward(void *state, const int32_t *ids, int n, ss_captur
     memset(cap, 0, sizeof *cap);
     SS_TRY(ss_arch_check_ids(ids, n, m->V, m->P));
     SS_TRY(ss_scratch_grow(&m->s, n));
+    SS_TRY(ss_posenc_prepare(&m->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, m->L, m->H, m->H_kv, m->d, m->d_h, 1));
 
     const int T = n, d = m->d, H = m->H, Hkv = m->H_kv, d_h = m->d_h, nq = H * d_h, nkv = Hkv * d_h;
@@ -134,9 +141,11 @@ static ss_status llama_forward(void *state, const int32_t *ids, int n, ss_captur
     float *q = m->s.proj, *k = q + (size_t)T * nq;           /* [T][H·d_h], [T][H_kv·d_h] */
     float *v = k + (size_t)T * nkv;                          /* [T][H_kv·d_h] */
     float *gate = m->s.ff, *up = gate + (size_t)T * m->d_ff; /* [T][d_ff] each */
-    const ss_attn_cfg acfg = {m->rope_dims, m->pairing, (float)(1.0 / sqrt((double)d_h)), NULL};
+    ss_attn_cfg acfg = {.scale = (float)(1.0 / sqrt((double)d_h))};
+    ss_posenc_attn(&m->pe, &acfg); /* native: RoPE over rope_dims with the model's pairing */
 
     ss_embed(cap->hidden, m->embed, ids, T, d);
+    ss_posenc_add(&m->pe, cap->hidden, T);
     for (int l = 0; l < m->L; l++) {
         const llama_layer *ly = &m->layers[l];
         const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
@@ -167,9 +176,16 @@ done:
     return st;
 }
 
+static ss_status llama_set_encoding(void *state, const ss_encoding_spec *enc)
+{
+    llama *m = state;
+    return ss_posenc_set(&m->pe, &m->s, enc);
+}
+
 const ss_arch ss_arch_llama = {
     .name = "llama",
     .load = llama_load,
     .forward = llama_forward,
+    .set_encoding = llama_set_encoding,
     .free = llama_free,
 };

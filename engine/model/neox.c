@@ -10,10 +10,12 @@
  * query at [3h·d_h, (3h+1)·d_h), then its key, then its value (HF views it as (T, H, 3·d_h)).
  *
  *   x = embed_in[ids]                                                    -> hidden[0]
+ *       (plus the sinusoidal table under that ablation, encoding.h)
  *   per layer l (input x = hidden[l]):
  *     a = LayerNorm_in(x);  [q k v per head] = a·W_qkvᵀ (+ b_qkv)          -> q_pre, k_pre, v
  *     q, k = RoPE on columns [0, r) of each head, pairs (i, i + r/2), θ = rotary_emb_base; the other
- *            d_h − r columns pass through
+ *            d_h − r columns pass through (the encoding ablations skip it or replace it: another θ
+ *            or fraction, ALiBi)
  *     A[l][h] = softmax(q_h·k_hᵀ / √d_h + causal mask)
  *     o = (A·v)·W_denseᵀ (+ b_dense)                                      -> attn_out[l]
  *     parallel residual:   x = x + o + MLP(LayerNorm_post(x))
@@ -27,6 +29,7 @@
 
 #include "arch.h"
 #include "decoder.h"
+#include "encoding.h" /* ss_posenc */
 #include "matmul.h" /* ss_matmul */
 #include "norm.h"   /* ss_layernorm_ref */
 
@@ -48,6 +51,7 @@ typedef struct {
     const float *embed;         /* [V][d] embed_in */
     const float *lnf_g, *lnf_b; /* [d] final_layer_norm */
     neox_layer *layers;         /* [L] */
+    ss_posenc pe;               /* the positional encoding in use (native: RoPE over rope_dims, θ) */
     ss_scratch s;               /* proj [T][3d], ctx [T][d], ff [T][d_ff], xn and tmp [T][d] */
 } neox;
 
@@ -56,6 +60,7 @@ static void neox_free(void *state)
     neox *m = state;
     if (!m) return;
     free(m->layers);
+    ss_posenc_free(&m->pe);
     ss_scratch_free(&m->s);
     free(m);
 }
@@ -85,6 +90,7 @@ static ss_status neox_load(const ss_hfconfig *cfg, const ss_safetensors *sf, voi
     }
     m->act = (ss_act)act;
     ss_scratch_init(&m->s, m->d, 3 * m->d, m->d, m->d_ff, m->rope_dims, cfg->rope_theta);
+    SS_TRY(ss_posenc_init(&m->pe, "gpt_neox", m->H, m->d, m->d_h, NULL, m->rope_dims, cfg->rope_theta, m->pairing, 0));
     const int64_t d = m->d, dff = m->d_ff;
 
     static const char *const prefixes[] = {"", "gpt_neox."};
@@ -135,14 +141,17 @@ static ss_status neox_forward(void *state, const int32_t *ids, int n, ss_capture
     memset(cap, 0, sizeof *cap);
     SS_TRY(ss_arch_check_ids(ids, n, m->V, m->P));
     SS_TRY(ss_scratch_grow(&m->s, n));
+    SS_TRY(ss_posenc_prepare(&m->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, m->L, m->H, m->H, m->d, m->d_h, 1));
 
     const int T = n, d = m->d, H = m->H, d_h = m->d_h;
     const size_t td = (size_t)T * d, hn = (size_t)H * T * d_h;
     float *xn = m->s.xn, *proj = m->s.proj, *ff = m->s.ff, *tmp = m->s.tmp; /* [T][d], [T][3d], [T][d_ff], [T][d] */
-    const ss_attn_cfg acfg = {m->rope_dims, m->pairing, (float)(1.0 / sqrt((double)d_h)), NULL};
+    ss_attn_cfg acfg = {.scale = (float)(1.0 / sqrt((double)d_h))};
+    ss_posenc_attn(&m->pe, &acfg); /* native: partial RoPE */
 
     ss_embed(cap->hidden, m->embed, ids, T, d);
+    ss_posenc_add(&m->pe, cap->hidden, T);
     for (int l = 0; l < m->L; l++) {
         const neox_layer *ly = &m->layers[l];
         const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
@@ -180,9 +189,16 @@ done:
     return st;
 }
 
+static ss_status neox_set_encoding(void *state, const ss_encoding_spec *enc)
+{
+    neox *m = state;
+    return ss_posenc_set(&m->pe, &m->s, enc);
+}
+
 const ss_arch ss_arch_gpt_neox = {
     .name = "gpt_neox",
     .load = neox_load,
     .forward = neox_forward,
+    .set_encoding = neox_set_encoding,
     .free = neox_free,
 };
