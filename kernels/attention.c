@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stddef.h>
 
-void ss_softmax_rows_ref(float *S, int rows, int cols, int causal)
+void ss_softmax_rows_window_ref(float *S, int rows, int cols, int causal, int window)
 {
     int offset = cols - rows;
     for (int r = 0; r < rows; r++) {
@@ -13,19 +13,29 @@ void ss_softmax_rows_ref(float *S, int rows, int cols, int causal)
         int n_keep = causal ? r + offset + 1 : cols;
         if (n_keep > cols) n_keep = cols;
         if (n_keep < 0) n_keep = 0;
+        /* first kept column: keys j <= r + offset − window fall outside the window */
+        int lo = causal && window > 0 ? r + offset - window + 1 : 0;
+        if (lo < 0) lo = 0;
+        if (lo > n_keep) lo = n_keep;
+        for (int j = 0; j < lo; j++) s[j] = 0.0f;
         for (int j = n_keep; j < cols; j++) s[j] = 0.0f;
-        if (n_keep == 0) continue;
-        float mx = s[0];
-        for (int j = 1; j < n_keep; j++)
+        if (n_keep == lo) continue;
+        float mx = s[lo];
+        for (int j = lo + 1; j < n_keep; j++)
             if (s[j] > mx) mx = s[j];
         double sum = 0.0;
-        for (int j = 0; j < n_keep; j++) {
+        for (int j = lo; j < n_keep; j++) {
             s[j] = expf(s[j] - mx);
             sum += s[j];
         }
         float inv = (float)(1.0 / sum);
-        for (int j = 0; j < n_keep; j++) s[j] *= inv;
+        for (int j = lo; j < n_keep; j++) s[j] *= inv;
     }
+}
+
+void ss_softmax_rows_ref(float *S, int rows, int cols, int causal)
+{
+    ss_softmax_rows_window_ref(S, rows, cols, causal, 0);
 }
 
 void ss_attention_ref(float *P, float *out, const float *q, const float *k, const float *v, int T, int H, int d_h,
@@ -113,7 +123,7 @@ void ss_mha_ref(const ss_mha_desc *a, float *P, float *out, int ld_out, const fl
                 Ph[(size_t)i * T + j] = (float)(dot * a->scale);
             }
         if (a->alibi) add_alibi(Ph, T, a->alibi[h]);
-        ss_softmax_rows_ref(Ph, T, T, a->causal);
+        ss_softmax_rows_window_ref(Ph, T, T, a->causal, a->window);
         for (int i = 0; i < T; i++)
             for (int c = 0; c < d_h; c++) {
                 double acc = 0.0;
@@ -134,7 +144,7 @@ void ss_mha_blas(const ss_mha_desc *a, float *P, float *out, int ld_out, const f
         const float *kg = k + (size_t)g * T * d_h, *vg = v + (size_t)g * T * d_h; /* [T][d_h] */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d_h, a->scale, qh, d_h, kg, d_h, 0.0f, Ph, T);
         if (a->alibi) add_alibi(Ph, T, a->alibi[h]);
-        ss_softmax_rows_ref(Ph, T, T, a->causal);
+        ss_softmax_rows_window_ref(Ph, T, T, a->causal, a->window);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d_h, T, 1.0f, Ph, T, vg, d_h, 0.0f,
                     out + (size_t)h * d_h, ld_out);
     }

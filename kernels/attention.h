@@ -20,6 +20,10 @@
  * columns j <= r + offset (offset = cols - rows for a query block at the end of the keys; 0 for
  * square) and sets the others to exactly 0. A row with every entry masked is left all zero. */
 void ss_softmax_rows_ref(float *S, int rows, int cols, int causal);
+/* The same with a sliding window (window > 0, causal = 1): row r keeps only columns j with
+ * r + offset − window < j <= r + offset, the last `window` keys up to the query itself (transformers'
+ * sliding_window_overlay: kv_idx > q_idx − sliding_window). window <= 0 or causal = 0: no window. */
+void ss_softmax_rows_window_ref(float *S, int rows, int cols, int causal, int window);
 
 void ss_attention_ref(float *P, float *out, const float *q, const float *k, const float *v, int T, int H, int d_h,
                       int ld, int causal);
@@ -37,18 +41,20 @@ void ss_attention(float *P, float *out, const float *q, const float *k, const fl
  *   P        [H][T][T]        output: P[h][i][j] = softmax_j(S[h][i][j]), query i, key j
  *   out      [T][ld_out]      output: out[i][h·d_h + c] = Σ_j P[h][i][j] · v[kv(h)][j][c]; ld_out >= H·d_h
  * with the scores S[h][i][j] = scale · q[h][i]·k[kv(h)][j] − (alibi ? alibi[h] · |i − j| : 0).
- * With causal = 1, keys j > i are masked: P[h][i][j] = 0 exactly.
+ * With causal = 1, keys j > i are masked: P[h][i][j] = 0 exactly; with a window W > 0 as well, keys
+ * j <= i − W are masked too (Gemma-3's local layers: query i sees keys i−W+1 .. i).
  * ALiBi: the bias is −slope·|i − j|, minus the slope times the distance to the query. Causal, only
  * j <= i counts and it is −slope·(i − j); Hugging Face's BLOOM adds slope·j instead, which differs by a
  * constant per row and so gives the same softmax (up to rounding). Bidirectional (causal = 0) it is
  * the symmetric variant (MosaicBERT's), which the `alibi` ablation uses on BERT.
  * ss_mha_ref runs plain loops (double accumulation); ss_mha_blas one cblas_sgemm per head for Q·Kᵀ
- * and one for P·V; both share ss_softmax_rows_ref. ss_mha dispatches on ss_kernels_get_path(). */
+ * and one for P·V; both share ss_softmax_rows_window_ref. ss_mha dispatches on ss_kernels_get_path(). */
 typedef struct {
     int T, H, H_kv, d_h;
     float scale;        /* 1/√d_h for every supported architecture (GPT-2 may divide by the layer too) */
     int causal;         /* 1: mask keys after the query */
     const float *alibi; /* [H] ALiBi slopes, or NULL */
+    int window;         /* > 0 (with causal): sliding window of that many keys ending at the query; 0: none */
 } ss_mha_desc;
 
 void ss_mha_ref(const ss_mha_desc *a, float *P, float *out, int ld_out, const float *q, const float *k, const float *v);

@@ -1,9 +1,11 @@
 /* arch.h (internal to engine/model): one architecture's weights and forward pass behind ss_model.
  *
- * model.c picks the entry whose name equals config.json's model_type (hfconfig.c reads that config);
- * adding an architecture means one more ss_arch (in its own .c), one more line in model.c's table
- * and one more reader in hfconfig.c. The building blocks the forward passes share (scratch, head
- * gathering, the attention sublayer with its capture) are in decoder.h. */
+ * model.c picks the entry whose name equals the config's info.arch (hfconfig.c reads config.json, and
+ * gguf_model.c turns a GGUF file's metadata into the same ss_hfconfig and its weights into fp32 tensors
+ * under Hugging Face's names); adding an architecture means one more ss_arch (in its own .c), one more
+ * line in model.c's table and one more reader in hfconfig.c (and a tensor map in gguf_model.c for GGUF).
+ * The building blocks the forward passes share (scratch, head gathering, the attention sublayer with its
+ * capture) are in decoder.h. */
 #ifndef SS_ARCH_H
 #define SS_ARCH_H
 
@@ -16,7 +18,7 @@
 #include "safetensors.h"
 
 typedef struct {
-    const char *name; /* config.json model_type */
+    const char *name; /* ss_model_info.arch: config.json's model_type, except "gemma3" for gemma3_text */
     /* Binds the weights (views into sf, which outlives the state) and allocates nothing per token. */
     ss_status (*load)(const ss_hfconfig *cfg, const ss_safetensors *sf, void **state);
     /* ss_model_forward's contract (model.h); the model's scratch lives in state. */
@@ -33,6 +35,7 @@ extern const ss_arch ss_arch_gpt2;     /* gpt2.c */
 extern const ss_arch ss_arch_llama;    /* llama.c */
 extern const ss_arch ss_arch_bloom;    /* bloom.c */
 extern const ss_arch ss_arch_gpt_neox; /* neox.c */
+extern const ss_arch ss_arch_gemma3;   /* gemma3.c */
 
 /* model.c: allocates every buffer of cap for T tokens (capture.h shapes), copies ids into
  * cap->tokens and sets the dimensions. On failure cap is left zeroed (SS_ERR_NOMEM). */

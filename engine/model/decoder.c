@@ -159,6 +159,6 @@ void ss_layer_attention(ss_capture *cap, int l, const ss_attn_cfg *a, const ss_s
         ss_rope_apply_ref(q, H, T, d_h, a->rope_dims, a->rope_pairing, s->rope_cos, s->rope_sin);
         ss_rope_apply_ref(k, Hkv, T, d_h, a->rope_dims, a->rope_pairing, s->rope_cos, s->rope_sin);
     }
-    ss_mha_desc desc = {T, H, Hkv, d_h, a->scale, cap->causal, a->alibi};
+    ss_mha_desc desc = {T, H, Hkv, d_h, a->scale, cap->causal, a->alibi, 0};
     ss_mha(&desc, cap->attn + (size_t)l * H * T * T, s->ctx, H * d_h, q, k, v);
 }

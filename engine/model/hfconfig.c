@@ -437,12 +437,122 @@ done:
     return st;
 }
 
+/* Gemma-3's text model (Gemma3TextConfig); see hfconfig.h for the fields and their defaults. */
+static ss_status read_gemma3_text(const json_t *root, const char *path, ss_hfconfig *cfg)
+{
+    ss_status st = SS_OK;
+    ss_model_info *in = &cfg->info;
+    SS_TRY(get_int(root, path, "hidden_size", 1, 1 << 16, &in->d_model));
+    SS_TRY(get_int(root, path, "num_hidden_layers", 1, SS_HF_MAX_LAYERS, &in->n_layers));
+    SS_TRY(get_int(root, path, "num_attention_heads", 1, 1024, &in->n_heads));
+    SS_TRY(get_int(root, path, "intermediate_size", 1, 1 << 20, &in->d_ff));
+    SS_TRY(get_int(root, path, "vocab_size", 1, 1 << 24, &in->n_vocab));
+    in->max_positions = 131072;
+    SS_TRY(opt_int(root, path, "max_position_embeddings", 1, 1 << 20, &in->max_positions));
+    in->n_kv_heads = 4; /* Gemma3TextConfig's default */
+    SS_TRY(opt_int(root, path, "num_key_value_heads", 1, 1024, &in->n_kv_heads));
+    if (in->n_kv_heads > in->n_heads || in->n_heads % in->n_kv_heads != 0) {
+        st = ss_fail(SS_ERR_FORMAT, "%s: num_attention_heads %d is not a multiple of num_key_value_heads %d", path,
+                     in->n_heads, in->n_kv_heads);
+        goto done;
+    }
+    in->d_head = 256;
+    SS_TRY(opt_int(root, path, "head_dim", 2, 1 << 16, &in->d_head));
+    if (in->d_head % 2 != 0) {
+        st = ss_fail(SS_ERR_FORMAT, "%s: field 'head_dim' = %d is odd; RoPE needs pairs", path, in->d_head);
+        goto done;
+    }
+    snprintf(cfg->hidden_act, sizeof cfg->hidden_act, "gelu_pytorch_tanh");
+    SS_TRY(opt_str(root, path, "hidden_act", cfg->hidden_act, sizeof cfg->hidden_act));
+    SS_TRY(opt_str(root, path, "hidden_activation", cfg->hidden_act, sizeof cfg->hidden_act));
+    if (!is_gelu(cfg->hidden_act)) {
+        st = ss_fail(SS_ERR_INPUT,
+                     "%s: hidden_activation '%s' is not supported (supported: gelu_pytorch_tanh, gelu_new, gelu_fast, "
+                     "gelu)",
+                     path, cfg->hidden_act);
+        goto done;
+    }
+    cfg->layer_norm_eps = 1e-6;
+    SS_TRY(opt_num(root, path, "rms_norm_eps", 0.0, 1.0, &cfg->layer_norm_eps));
+    cfg->rope_theta = 1e6;
+    SS_TRY(opt_num(root, path, "rope_theta", 0.0, 1e12, &cfg->rope_theta));
+    cfg->rope_local_theta = 1e4;
+    SS_TRY(opt_num(root, path, "rope_local_base_freq", 0.0, 1e12, &cfg->rope_local_theta));
+    cfg->query_pre_attn_scalar = 256.0;
+    SS_TRY(opt_num(root, path, "query_pre_attn_scalar", 0.0, 1e12, &cfg->query_pre_attn_scalar));
+    cfg->sliding_window = 4096;
+    SS_TRY(opt_int(root, path, "sliding_window", 1, 1 << 30, &cfg->sliding_window));
+    SS_TRY(must_be_null(root, path, "rope_scaling"));
+    SS_TRY(must_be_null(root, path, "attn_logit_softcapping"));
+    SS_TRY(opt_bool(root, path, "attention_bias", &cfg->attention_bias));
+    if (cfg->attention_bias) {
+        st = ss_fail(SS_ERR_INPUT, "%s: field 'attention_bias' is true; only false is supported", path);
+        goto done;
+    }
+    const json_t *types = json_object_get(root, "layer_types");
+    if (types && !json_is_null(types)) {
+        if (!json_is_array(types) || json_array_size(types) != (size_t)in->n_layers) {
+            st = ss_fail(SS_ERR_FORMAT, "%s: field 'layer_types' is not a list of %d strings", path, in->n_layers);
+            goto done;
+        }
+        for (int l = 0; l < in->n_layers; l++) {
+            const char *t = json_string_value(json_array_get(types, (size_t)l));
+            if (t && strcmp(t, "sliding_attention") == 0)
+                cfg->layer_sliding[l] = 1;
+            else if (t && strcmp(t, "full_attention") == 0)
+                cfg->layer_sliding[l] = 0;
+            else {
+                st = ss_fail(SS_ERR_FORMAT,
+                             "%s: field 'layer_types' entry %d is not \"sliding_attention\" or "
+                             "\"full_attention\"",
+                             path, l);
+                goto done;
+            }
+        }
+    } else {
+        int pattern = 6;
+        SS_TRY(opt_int(root, path, "_sliding_window_pattern", 1, 1 << 20, &pattern));
+        SS_TRY(opt_int(root, path, "sliding_window_pattern", 1, 1 << 20, &pattern));
+        for (int l = 0; l < in->n_layers; l++) cfg->layer_sliding[l] = (l + 1) % pattern != 0;
+    }
+    cfg->rope_dims = in->d_head;
+    SS_TRY(read_decoder_common(root, path, cfg, "gemma3", "rope"));
+    in->default_bos = in->bos_id >= 0 ? SS_BOS_ADD : SS_BOS_NONE;
+done:
+    return st;
+}
+
+/* The multimodal Gemma3Config: its text_config is a Gemma3TextConfig (the vision tower is not used). */
+static ss_status read_gemma3(const json_t *root, const char *path, ss_hfconfig *cfg)
+{
+    ss_status st = SS_OK;
+    const json_t *text = json_object_get(root, "text_config");
+    if (!json_is_object(text))
+        return ss_fail(SS_ERR_FORMAT, "%s: field 'text_config' is missing or not an object", path);
+    json_t *merged = json_deep_copy(text);
+    if (!merged) return ss_fail(SS_ERR_NOMEM, "%s: out of memory", path);
+    static const char *const ids[] = {"bos_token_id", "eos_token_id", "pad_token_id"};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        json_t *v = json_object_get(merged, ids[i]);
+        json_t *top = json_object_get(root, ids[i]);
+        if ((!v || json_is_null(v)) && top && json_object_set(merged, ids[i], top) != 0) {
+            st = ss_fail(SS_ERR_NOMEM, "%s: out of memory", path);
+            goto done;
+        }
+    }
+    SS_TRY(read_gemma3_text(merged, path, cfg));
+done:
+    json_decref(merged);
+    return st;
+}
+
 /* config.json model_type -> reader. */
 static const struct {
     const char *model_type;
     ss_status (*read)(const json_t *root, const char *path, ss_hfconfig *cfg);
 } g_readers[] = {
-    {"bert", read_bert}, {"bloom", read_bloom}, {"gpt2", read_gpt2}, {"gpt_neox", read_neox}, {"llama", read_llama},
+    {"bert", read_bert},     {"bloom", read_bloom},   {"gemma3", read_gemma3}, {"gemma3_text", read_gemma3_text},
+    {"gpt2", read_gpt2},     {"gpt_neox", read_neox}, {"llama", read_llama},
 };
 
 ss_status ss_hfconfig_read(const char *dir, ss_hfconfig *cfg)
@@ -485,8 +595,9 @@ ss_status ss_hfconfig_read(const char *dir, ss_hfconfig *cfg)
     while (r < n_readers && strcmp(json_string_value(mt), g_readers[r].model_type) != 0) r++;
     if (r == n_readers) {
         st = ss_fail(SS_ERR_INPUT,
-                     "%s: model_type '%s' is not supported (supported: bert, bloom, gpt2, gpt_neox, llama)", path,
-                     json_string_value(mt));
+                     "%s: model_type '%s' is not supported (supported: bert, bloom, gemma3, gemma3_text, gpt2, "
+                     "gpt_neox, llama)",
+                     path, json_string_value(mt));
         goto done;
     }
     SS_TRY(g_readers[r].read(root, path, cfg));

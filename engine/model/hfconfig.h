@@ -22,7 +22,18 @@
  *             max_position_embeddings, hidden_act ("gelu"), rotary_pct (0.25), rotary_emb_base (10000),
  *             rope_scaling (null only), layer_norm_eps (1e-5), use_parallel_residual (true),
  *             attention_bias (true). RoPE over the first int(d_h · rotary_pct) columns, half-split.
- * All four decoders are causal and read bos_token_id / eos_token_id (an integer, or a list whose first
+ *   gemma3_text  hidden_size, num_hidden_layers, num_attention_heads, intermediate_size, vocab_size;
+ *             with transformers' Gemma3TextConfig defaults: num_key_value_heads (4), head_dim (256),
+ *             max_position_embeddings (131072), query_pre_attn_scalar (256), rope_theta (1e6, the global
+ *             layers' base), rope_local_base_freq (1e4, the sliding-window layers' base), sliding_window
+ *             (4096), layer_types (a list of "sliding_attention" / "full_attention", one per layer; absent:
+ *             sliding_window_pattern or _sliding_window_pattern P (6): layer i is global iff (i+1) % P == 0),
+ *             rms_norm_eps (1e-6), hidden_activation (or hidden_act; "gelu_pytorch_tanh"). Refused when set:
+ *             rope_scaling, attn_logit_softcapping, attention_bias. RoPE over the whole head, half-split.
+ *   gemma3    (the multimodal Gemma3Config): its "text_config" object is read as gemma3_text; the bos/eos/pad
+ *             ids are taken from text_config, else from the top level.
+ *             Both give arch "gemma3"; default BOS policy add (as Gemma's tokenizer does).
+ * All the decoders are causal and read bos_token_id / eos_token_id (an integer, or a list whose first
  * element is used; absent or null: -1) and pad_token_id. Default BOS policy: llama adds its BOS
  * (when bos_token_id is set); gpt2, bloom and gpt_neox add nothing, as their tokenizers do.
  *
@@ -38,6 +49,8 @@
 #include "model.h"
 #include "rope.h" /* ss_rope_pairing */
 
+#define SS_HF_MAX_LAYERS 1024 /* the largest num_hidden_layers accepted */
+
 typedef struct {
     ss_model_info info;
     double layer_norm_eps; /* LayerNorm or RMSNorm epsilon */
@@ -52,6 +65,11 @@ typedef struct {
     int residual_post_ln;         /* bloom apply_residual_connection_post_layernorm */
     int scale_attn_weights;       /* gpt2: scores divided by √d_h */
     int scale_attn_by_layer;      /* gpt2 scale_attn_by_inverse_layer_idx: scores also divided by l+1 */
+    /* gemma3 */
+    double rope_local_theta;      /* RoPE base of the sliding-window (local) layers; rope_theta: the global ones */
+    double query_pre_attn_scalar; /* scores are scaled by query_pre_attn_scalar^-0.5 */
+    int sliding_window;           /* keys per query on the local layers (query i sees i-W+1 .. i) */
+    unsigned char layer_sliding[SS_HF_MAX_LAYERS]; /* [n_layers] 1: local (sliding-window) layer, 0: global */
 } ss_hfconfig;
 
 /* Reads dir/config.json and the special ids. Unsupported model_type or option: SS_ERR_INPUT; a missing

@@ -1,5 +1,6 @@
-/* model.c: ss_model (model.h): config, mmap'd weights, tokenizer and the per-architecture forward
- * pass (arch.h), plus the model hash and the BOS frame. */
+/* model.c: ss_model (model.h): config, weights (mmap'd safetensors, or a GGUF file dequantized to fp32 by
+ * gguf_model.c), tokenizer and the per-architecture forward pass (arch.h), plus the model hash and the BOS
+ * frame. */
 #include "model.h"
 
 #include <errno.h>
@@ -11,20 +12,26 @@
 
 #include "../hash.h" /* ss_sha256 */
 #include "arch.h"
+#include "gguf.h"
+#include "gguf_model.h"
 #include "hfconfig.h"
 #include "safetensors.h"
 
 struct ss_model {
     ss_hfconfig cfg;    /* cfg.info is what ss_model_get_info returns */
-    ss_safetensors *sf; /* mmap'd weights; the arch state points into them */
+    ss_safetensors *sf; /* the weights (mmap'd, or fp32 tensors in gguf_arena); the arch state points into them */
+    float *gguf_arena;  /* GGUF only: every weight dequantized to fp32 (sf's tensors point into it) */
+    char **gguf_names;  /* GGUF only: [n_gguf] the file's tensors that were converted */
+    const char **gguf_types; /* [n_gguf] their ggml types ("Q4_1") */
+    int n_gguf;
     ss_tokenizer *tok;
     const ss_arch *arch;
     void *state; /* the arch's weights view + reusable scratch */
 };
 
-/* Supported architectures, by config.json model_type. */
-static const ss_arch *const g_archs[] = {&ss_arch_bert, &ss_arch_gpt2, &ss_arch_llama, &ss_arch_bloom,
-                                         &ss_arch_gpt_neox};
+/* Supported architectures, by ss_model_info.arch. */
+static const ss_arch *const g_archs[] = {&ss_arch_bert,  &ss_arch_gpt2,     &ss_arch_llama,
+                                         &ss_arch_bloom, &ss_arch_gpt_neox, &ss_arch_gemma3};
 
 static const ss_arch *find_arch(const char *name)
 {
@@ -35,9 +42,49 @@ static const ss_arch *find_arch(const char *name)
 
 ss_status ss_model_probe(const char *dir, ss_model_info *info)
 {
-    ss_hfconfig cfg;
-    ss_status st = ss_hfconfig_read(dir, &cfg);
-    if (st == SS_OK) *info = cfg.info;
+    ss_status st = SS_OK;
+    ss_hfconfig *cfg = malloc(sizeof *cfg);
+    ss_gguf *g = NULL;
+    if (!cfg) return ss_fail(SS_ERR_NOMEM, "out of memory probing %s", dir);
+    if (ss_gguf_model_is_gguf(dir)) {
+        SS_TRY(ss_gguf_open(dir, &g));
+        SS_TRY(ss_gguf_model_config(g, cfg));
+    } else {
+        SS_TRY(ss_hfconfig_read(dir, cfg));
+    }
+    *info = cfg->info;
+done:
+    ss_gguf_close(g);
+    free(cfg);
+    return st;
+}
+
+/* A GGUF file: config, fp32 weights and (with_tokenizer) the tokenizer, all from the file; the file is
+ * closed again (nothing points into it afterwards). */
+static ss_status load_gguf(const char *path, int with_tokenizer, ss_model *m)
+{
+    ss_status st = SS_OK;
+    ss_gguf *g = NULL;
+    SS_TRY(ss_gguf_open(path, &g));
+    SS_TRY(ss_gguf_model_config(g, &m->cfg));
+    m->arch = find_arch(m->cfg.info.arch);
+    if (!m->arch) {
+        st = ss_fail(SS_ERR_INTERNAL, "%s: architecture '%s' has no forward pass", path, m->cfg.info.arch);
+        goto done;
+    }
+    SS_TRY(ss_gguf_model_weights(g, &m->cfg, &m->sf, &m->gguf_arena, &m->gguf_names, &m->gguf_types, &m->n_gguf));
+    SS_TRY(m->arch->load(&m->cfg, m->sf, &m->state));
+    if (with_tokenizer) {
+        SS_TRY(ss_gguf_model_tokenizer(g, &m->tok));
+        int nv = ss_tokenizer_vocab_size(m->tok);
+        if (nv > m->cfg.info.n_vocab) {
+            st = ss_fail(SS_ERR_FORMAT, "%s: the tokenizer has %d tokens but the model's vocabulary is %d", path, nv,
+                         m->cfg.info.n_vocab);
+            goto done;
+        }
+    }
+done:
+    ss_gguf_close(g);
     return st;
 }
 
@@ -48,6 +95,10 @@ static ss_status load(const char *dir, int with_tokenizer, ss_model **out)
     *out = NULL;
     ss_model *m = calloc(1, sizeof *m);
     if (!m) return ss_fail(SS_ERR_NOMEM, "out of memory loading %s", dir);
+    if (ss_gguf_model_is_gguf(dir)) {
+        SS_TRY(load_gguf(dir, with_tokenizer, m));
+        goto loaded;
+    }
     SS_TRY(ss_hfconfig_read(dir, &m->cfg));
     m->arch = find_arch(m->cfg.info.arch);
     if (!m->arch) {
@@ -97,6 +148,21 @@ ss_status ss_model_load_weights_only(const char *dir, ss_model **out) { return l
 const ss_model_info *ss_model_get_info(const ss_model *m) { return &m->cfg.info; }
 
 const ss_tokenizer *ss_model_tokenizer(const ss_model *m) { return m->tok; }
+
+int ss_model_n_weights(const ss_model *m) { return m->gguf_names ? m->n_gguf : m->sf ? m->sf->n_tensors : 0; }
+
+int ss_model_weight(const ss_model *m, int i, const char **name, const char **type)
+{
+    if (i < 0 || i >= ss_model_n_weights(m)) return 0;
+    if (m->gguf_names) {
+        *name = m->gguf_names[i];
+        *type = m->gguf_types[i] ? m->gguf_types[i] : "?";
+    } else {
+        *name = m->sf->tensors[i].name;
+        *type = ss_dtype_name(m->sf->tensors[i].dtype);
+    }
+    return 1;
+}
 
 void ss_model_frame(const ss_model_info *info, ss_bos_policy bos, int32_t *pre, int *n_pre, int32_t *post, int *n_post)
 {
@@ -193,6 +259,8 @@ void ss_model_free(ss_model *m)
     if (m->arch && m->state) m->arch->free(m->state);
     ss_tokenizer_free(m->tok);
     ss_st_free(m->sf);
+    free(m->gguf_arena);
+    ss_gguf_model_free_names(m->gguf_names, m->gguf_types, m->n_gguf);
     free(m);
 }
 
@@ -220,9 +288,20 @@ static ss_status hash_file(ss_sha256 *h, const char *dir, const char *name, int 
 /* The hash covers, in this order, each file as (name, NUL, size as u64 little-endian, contents):
  *   config.json (required);
  *   tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt (those present);
- *   model.safetensors, or else model.safetensors.index.json followed by its shards sorted by name. */
+ *   model.safetensors, or else model.safetensors.index.json followed by its shards sorted by name.
+ * A GGUF file: the plain sha256 of its bytes (what sha256sum prints). */
 ss_status ss_model_hash(const char *dir, char hex[65])
 {
+    if (ss_gguf_model_is_gguf(dir)) {
+        ss_sha256 *g = ss_sha256_new();
+        hex[0] = '\0';
+        if (!g) return ss_fail(SS_ERR_NOMEM, "out of memory hashing %s", dir);
+        ss_status gst = ss_sha256_file(g, dir);
+        char digest[65];
+        ss_sha256_final(g, digest); /* frees the context */
+        if (gst == SS_OK) memcpy(hex, digest, sizeof digest);
+        return gst;
+    }
     ss_status st = SS_OK;
     static const char *tok_files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                                       "vocab.txt"};

@@ -9,17 +9,22 @@
 #include "../sweep.h"
 #include "tokenizer.h"
 
-/* Architectures (config.json model_type; the fields read are listed in hfconfig.h):
+/* Architectures (config.json model_type; the fields read are listed in hfconfig.h; a GGUF file's
+ * general.architecture llama or gemma3, see gguf_model.h):
  *   arch       pos_encoding  causal  default BOS policy
  *   bert       learned       0       add: [CLS] x [SEP] ("none" gives x [SEP])
  *   gpt2       learned       1       none (x as given)
  *   llama      rope          1       add: [BOS] x, with config.json's bos_token_id (none when it has none)
  *   bloom      alibi         1       none
  *   gpt_neox   rope          1       none (partial rotary: rotary_pct of each head)
+ *   gemma3     rope          1       add: [BOS] x (model_type gemma3_text, or gemma3's text_config; local
+ *                                    sliding-window and global layers, QK-norm; GGUF: add_bos_token)
+ * A model path is a Hugging Face directory or a .gguf file (general.architecture llama or gemma3, e.g.
+ * SmolLM2 and Gemma-3): its weights are dequantized to fp32 at load and its tokenizer comes from the file.
  * The decoders' policies follow what their Hugging Face tokenizers do by default. bos_id and eos_id of
  * the decoders come from config.json (bos_token_id, eos_token_id); cls_id and sep_id stay -1. */
 typedef struct {
-    char arch[32];          /* "bert", "gpt2", "llama", "bloom", "gpt_neox" */
+    char arch[32];          /* "bert", "gpt2", "llama", "bloom", "gpt_neox", "gemma3" */
     char pos_encoding[32];  /* "learned", "rope", "alibi" ("none" for a GPT-NeoX with rotary_pct 0) */
     int n_layers, n_heads, n_kv_heads, d_model, d_head, d_ff, n_vocab, max_positions;
     int causal;             /* 0: encoder (bidirectional); 1: decoder (causal mask only, one unpadded sequence) */
@@ -29,16 +34,25 @@ typedef struct {
 
 typedef struct ss_model ss_model;
 
-/* Reads config.json (and the tokenizer's special ids) only: cheap, used at plan time. */
+/* Reads config.json (and the tokenizer's special ids) only, or a GGUF file's metadata: cheap, used at plan
+ * time. dir is a model directory or a .gguf file (as for every function below). */
 ss_status ss_model_probe(const char *dir, ss_model_info *info);
-/* Loads everything: weights are mmap'd; the tokenizer is loaded (a missing tokenizer is an error). */
+/* Loads everything: safetensors weights are mmap'd, GGUF weights are dequantized to fp32 into memory the
+ * model owns; the tokenizer is loaded (a missing tokenizer is an error). */
 ss_status ss_model_load(const char *dir, ss_model **out);
 /* The same without the tokenizer, for callers that feed token ids themselves (tests, tiny random
  * models without tokenizer files): ss_model_tokenizer returns NULL, ss_model_forward works as usual. */
 ss_status ss_model_load_weights_only(const char *dir, ss_model **out);
 const ss_model_info *ss_model_get_info(const ss_model *m);
 const ss_tokenizer *ss_model_tokenizer(const ss_model *m); /* NULL after ss_model_load_weights_only */
-/* sha256 (hex) over config.json, the weight files and the tokenizer files, in a fixed order:
+/* The weight tensors as stored in the model's file(s): for i < ss_model_n_weights, ss_model_weight sets
+ * *name (the file's tensor name: "blk.0.attn_q.weight" for GGUF) and *type (its stored type: a
+ * safetensors dtype "F32", or a ggml type "Q4_1", "Q8_0", ...) and returns 1; 0 when i is out of range.
+ * GGUF: the tensors converted to fp32 at load; safetensors: every tensor of the files. */
+int ss_model_n_weights(const ss_model *m);
+int ss_model_weight(const ss_model *m, int i, const char **name, const char **type);
+/* A .gguf file: the sha256 (hex) of the file. A directory:
+ * sha256 (hex) over config.json, the weight files and the tokenizer files, in a fixed order:
  * config.json; tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt (those
  * present); model.safetensors, or else model.safetensors.index.json then its shards sorted by name.
  * Each file enters as its name, a NUL, its size (u64 little-endian), then its bytes. */

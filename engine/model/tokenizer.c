@@ -1,5 +1,6 @@
-/* tokenizer.c: the public tokenizer API (tokenizer.h), dispatching by kind to WordPiece (wordpiece.c) or
- * byte-level BPE (bpe.c). tokenizer.json is parsed once here; its model.type picks the kind. */
+/* tokenizer.c: the public tokenizer API (tokenizer.h), dispatching by kind to WordPiece (wordpiece.c),
+ * byte-level BPE (bpe.c) or Unigram (unigram.c, built from a GGUF vocabulary only). tokenizer.json is parsed
+ * once here; its model.type picks the kind. */
 #include "tokenizer.h"
 
 #include <jansson.h> /* defines: json_load_file, json_object_get, ... */
@@ -8,14 +9,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gguf.h"           /* defines: ss_gguf_open, ss_gguf_close */
+#include "gguf_model.h"     /* defines: ss_gguf_model_is_gguf, ss_gguf_model_tokenizer */
 #include "tokenizer_impl.h" /* defines: ss_wordpiece_*, ss_bpe_* */
+#include "unigram.h"        /* defines: ss_unigram_* */
 
-typedef enum { KIND_WORDPIECE, KIND_BPE } tok_kind;
+typedef enum { KIND_WORDPIECE, KIND_BPE, KIND_UNIGRAM } tok_kind;
 
 struct ss_tokenizer {
     tok_kind kind;
     ss_wordpiece *wp;
     ss_bpe *bpe;
+    ss_unigram *uni;
 };
 
 static int file_exists(const char *path)
@@ -70,6 +75,12 @@ ss_status ss_tokenizer_load(const char *model_dir, ss_tokenizer **out)
     char *path = NULL;
     if (!model_dir || !out) return ss_fail(SS_ERR_INPUT, "ss_tokenizer_load: NULL argument");
     *out = NULL;
+    if (ss_gguf_model_is_gguf(model_dir)) {
+        ss_gguf *g = NULL;
+        if ((st = ss_gguf_open(model_dir, &g)) == SS_OK) st = ss_gguf_model_tokenizer(g, out);
+        ss_gguf_close(g);
+        return st;
+    }
     size_t cap = strlen(model_dir) + sizeof "/tokenizer.json";
     t = calloc(1, sizeof *t);
     path = malloc(cap);
@@ -114,39 +125,77 @@ done:
     return st;
 }
 
+ss_status ss_tokenizer_from_unigram(const char *const *pieces, const uint64_t *len, const float *scores,
+                                    const int32_t *types, int n, int32_t unk_id, ss_tokenizer **out)
+{
+    ss_status st = SS_OK;
+    if (!out) return ss_fail(SS_ERR_INPUT, "ss_tokenizer_from_unigram: NULL argument");
+    *out = NULL;
+    ss_tokenizer *t = calloc(1, sizeof *t);
+    if (!t) return ss_fail(SS_ERR_NOMEM, "ss_tokenizer_from_unigram: out of memory");
+    t->kind = KIND_UNIGRAM;
+    SS_TRY(ss_unigram_new(pieces, len, scores, types, n, unk_id, &t->uni));
+    *out = t;
+    t = NULL;
+done:
+    ss_tokenizer_free(t);
+    return st;
+}
+
 ss_status ss_tokenizer_encode(const ss_tokenizer *t, const char *text, int32_t **ids, int *n)
 {
     if (!t || !text || !ids || !n) return ss_fail(SS_ERR_INPUT, "ss_tokenizer_encode: NULL argument");
-    return t->kind == KIND_BPE ? ss_bpe_encode(t->bpe, text, ids, n) : ss_wordpiece_encode(t->wp, text, ids, n);
+    switch (t->kind) {
+    case KIND_BPE: return ss_bpe_encode(t->bpe, text, ids, n);
+    case KIND_UNIGRAM: return ss_unigram_encode(t->uni, text, ids, n);
+    default: return ss_wordpiece_encode(t->wp, text, ids, n);
+    }
 }
 
 int ss_tokenizer_vocab_size(const ss_tokenizer *t)
 {
     if (!t) return 0;
-    return t->kind == KIND_BPE ? ss_bpe_vocab_size(t->bpe) : ss_wordpiece_vocab_size(t->wp);
+    switch (t->kind) {
+    case KIND_BPE: return ss_bpe_vocab_size(t->bpe);
+    case KIND_UNIGRAM: return ss_unigram_vocab_size(t->uni);
+    default: return ss_wordpiece_vocab_size(t->wp);
+    }
 }
 
 int ss_tokenizer_is_special(const ss_tokenizer *t, int32_t id)
 {
     if (!t) return 0;
-    return t->kind == KIND_BPE ? ss_bpe_is_special(t->bpe, id) : ss_wordpiece_is_special(t->wp, id);
+    switch (t->kind) {
+    case KIND_BPE: return ss_bpe_is_special(t->bpe, id);
+    case KIND_UNIGRAM: return ss_unigram_is_special(t->uni, id);
+    default: return ss_wordpiece_is_special(t->wp, id);
+    }
 }
 
 const char *ss_tokenizer_token(const ss_tokenizer *t, int32_t id)
 {
     if (!t) return NULL;
-    return t->kind == KIND_BPE ? ss_bpe_token(t->bpe, id) : ss_wordpiece_token(t->wp, id);
+    switch (t->kind) {
+    case KIND_BPE: return ss_bpe_token(t->bpe, id);
+    case KIND_UNIGRAM: return ss_unigram_piece(t->uni, id);
+    default: return ss_wordpiece_token(t->wp, id);
+    }
 }
 
 int32_t ss_tokenizer_id(const ss_tokenizer *t, const char *token)
 {
     if (!t || !token) return -1;
-    return t->kind == KIND_BPE ? ss_bpe_id(t->bpe, token) : ss_wordpiece_id(t->wp, token);
+    switch (t->kind) {
+    case KIND_BPE: return ss_bpe_id(t->bpe, token);
+    case KIND_UNIGRAM: return ss_unigram_id(t->uni, token);
+    default: return ss_wordpiece_id(t->wp, token);
+    }
 }
 
 const char *ss_tokenizer_kind(const ss_tokenizer *t)
 {
-    return t && t->kind == KIND_BPE ? "bpe" : "wordpiece";
+    if (!t) return "wordpiece";
+    return t->kind == KIND_BPE ? "bpe" : t->kind == KIND_UNIGRAM ? "unigram" : "wordpiece";
 }
 
 void ss_tokenizer_free(ss_tokenizer *t)
@@ -154,5 +203,6 @@ void ss_tokenizer_free(ss_tokenizer *t)
     if (!t) return;
     ss_wordpiece_free(t->wp);
     ss_bpe_free(t->bpe);
+    ss_unigram_free(t->uni);
     free(t);
 }

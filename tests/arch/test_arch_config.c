@@ -1,4 +1,5 @@
-/* test_arch_config.c: the config.json readers of the decoders (hfconfig.h) on configs written here:
+/* test_arch_config.c: the config.json readers of the decoders (hfconfig.h; Gemma-3 included) on configs
+ * written here:
  * defaults and alternative field names, what ss_model_info reports (arch, positional encoding, causal,
  * GQA, head size, BOS policy, special ids), refused options and malformed fields (status and a
  * message naming config.json and the field), and weight binding errors that name the tensor and the
@@ -207,6 +208,79 @@ static void test_neox(void)
 }
 
 /* The tiny llama's weights under configs that do not match them: the error names file and tensor. */
+#define GEMMA3_CORE                                                                                                    \
+    "\"model_type\": \"gemma3_text\", \"hidden_size\": 64, \"intermediate_size\": 96, \"vocab_size\": 100"
+#define GEMMA3 GEMMA3_CORE ", \"num_hidden_layers\": 8, \"num_attention_heads\": 4"
+
+static void test_gemma3(void)
+{
+    ss_hfconfig cfg;
+    const ss_model_info *in = &cfg.info;
+    /* Gemma3TextConfig's defaults; layer pattern 6: layers 5 (and 11, ...) global */
+    CHECK(read_cfg("{" GEMMA3 ", \"num_key_value_heads\": 2, \"bos_token_id\": 2, \"eos_token_id\": [1, 106]}", &cfg) ==
+          SS_OK);
+    CHECK_STREQ(in->arch, "gemma3");
+    CHECK_STREQ(in->pos_encoding, "rope");
+    CHECK(in->causal == 1 && in->default_bos == SS_BOS_ADD && in->bos_id == 2 && in->eos_id == 1);
+    CHECK(in->n_heads == 4 && in->n_kv_heads == 2 && in->d_head == 256 && in->max_positions == 131072);
+    CHECK(cfg.rope_dims == 256 && cfg.sliding_window == 4096);
+    CHECK_NEAR(cfg.rope_theta, 1e6, 0);
+    CHECK_NEAR(cfg.rope_local_theta, 1e4, 0);
+    CHECK_NEAR(cfg.query_pre_attn_scalar, 256, 0);
+    CHECK_NEAR(cfg.layer_norm_eps, 1e-6, 0);
+    CHECK_STREQ(cfg.hidden_act, "gelu_pytorch_tanh");
+    for (int l = 0; l < 8; l++) CHECK(cfg.layer_sliding[l] == (l != 5));
+
+    /* explicit values; sliding_window_pattern 2 (old configs) */
+    CHECK(read_cfg("{" GEMMA3 ", \"num_key_value_heads\": 1, \"head_dim\": 16, \"query_pre_attn_scalar\": 32, "
+                   "\"sliding_window\": 512, \"rope_local_base_freq\": 5000.0, \"rope_theta\": 2e6, "
+                   "\"sliding_window_pattern\": 2, \"rms_norm_eps\": 1e-5, \"max_position_embeddings\": 1024}",
+                   &cfg) == SS_OK);
+    CHECK(in->n_kv_heads == 1 && in->d_head == 16 && cfg.rope_dims == 16 && cfg.sliding_window == 512);
+    CHECK(in->max_positions == 1024 && in->bos_id == -1 && in->default_bos == SS_BOS_NONE);
+    CHECK_NEAR(cfg.query_pre_attn_scalar, 32, 0);
+    CHECK_NEAR(cfg.rope_local_theta, 5000, 0);
+    CHECK_NEAR(cfg.rope_theta, 2e6, 0);
+    for (int l = 0; l < 8; l++) CHECK(cfg.layer_sliding[l] == (l % 2 == 0));
+
+    /* layer_types wins over the pattern */
+    CHECK(read_cfg("{" GEMMA3_CORE ", \"num_hidden_layers\": 3, \"num_attention_heads\": 4, "
+                   "\"sliding_window_pattern\": 2, "
+                   "\"layer_types\": [\"full_attention\", \"sliding_attention\", \"full_attention\"]}",
+                   &cfg) == SS_OK);
+    CHECK(in->n_layers == 3 && cfg.layer_sliding[0] == 0 && cfg.layer_sliding[1] == 1 && cfg.layer_sliding[2] == 0);
+
+    /* the multimodal config: text_config is read, ids from the top level when text_config has none */
+    CHECK(read_cfg("{\"model_type\": \"gemma3\", \"bos_token_id\": 2, \"text_config\": {" GEMMA3
+                   ", \"num_key_value_heads\": 4}, \"vision_config\": {\"hidden_size\": 1152}}",
+                   &cfg) == SS_OK);
+    CHECK_STREQ(in->arch, "gemma3");
+    CHECK(in->d_model == 64 && in->n_layers == 8 && in->bos_id == 2 && in->default_bos == SS_BOS_ADD);
+
+    printf("gemma3 configs:\n");
+    expect_fail("gemma3 default KV heads > heads",
+                "{" GEMMA3_CORE ", \"num_hidden_layers\": 8, \"num_attention_heads\": 2}", SS_ERR_FORMAT,
+                "num_attention_heads 2 is not a multiple of num_key_value_heads 4");
+    expect_fail("gemma3 layer_types length", "{" GEMMA3 ", \"num_key_value_heads\": 4, \"layer_types\": []}",
+                SS_ERR_FORMAT, "'layer_types' is not a list of 8 strings");
+    expect_fail("gemma3 layer_types entry",
+                "{" GEMMA3_CORE ", \"num_hidden_layers\": 1, \"num_attention_heads\": 4, "
+                "\"layer_types\": [\"chunked\"]}",
+                SS_ERR_FORMAT, "'layer_types' entry 0 is not");
+    expect_fail("gemma3 rope_scaling", "{" GEMMA3 ", \"num_key_value_heads\": 4, \"rope_scaling\": {\"factor\": 8}}",
+                SS_ERR_INPUT, "field 'rope_scaling' is set");
+    expect_fail("gemma3 softcapping", "{" GEMMA3 ", \"num_key_value_heads\": 4, \"attn_logit_softcapping\": 50.0}",
+                SS_ERR_INPUT, "field 'attn_logit_softcapping' is set");
+    expect_fail("gemma3 silu", "{" GEMMA3 ", \"num_key_value_heads\": 4, \"hidden_activation\": \"silu\"}",
+                SS_ERR_INPUT, "hidden_activation 'silu' is not supported");
+    expect_fail("gemma3 odd head_dim", "{" GEMMA3 ", \"num_key_value_heads\": 4, \"head_dim\": 9}", SS_ERR_FORMAT,
+                "'head_dim' = 9 is odd");
+    expect_fail("gemma3 window 0", "{" GEMMA3 ", \"num_key_value_heads\": 4, \"sliding_window\": 0}", SS_ERR_FORMAT,
+                "'sliding_window' = 0 is outside");
+    expect_fail("gemma3 without text_config", "{\"model_type\": \"gemma3\"}", SS_ERR_FORMAT,
+                "field 'text_config' is missing");
+}
+
 static void test_binding(const char *src)
 {
     char link[512], target[4200];
@@ -265,6 +339,7 @@ int main(void)
     test_llama();
     test_bloom();
     test_neox();
+    test_gemma3();
     test_binding(src);
     remove_file("config.json");
     rmdir(g_dir);

@@ -1,7 +1,9 @@
-/* test_tiny_hf.c: parity with Hugging Face transformers 4.40.2 (eager, fp32) for the four decoder
- * families, on the tiny random models of tests/fixtures/tiny/<family>/ and their expected.json
- * (tests/fixtures/make_tiny_hf_fixtures.py; no tokenizer files, so the models are loaded with
- * ss_model_load_weights_only).
+/* test_tiny_hf.c: parity with Hugging Face transformers (eager, fp32) for the five decoder families, on
+ * the tiny random models of tests/fixtures/tiny/<family>/ and their expected.json (gpt2, llama, bloom,
+ * gpt_neox: transformers 4.40.2, tests/fixtures/make_tiny_hf_fixtures.py; gemma3: transformers 4.53.2,
+ * tests/fixtures/make_decoder_fixtures.py, 3 layers local/global/local with a window of 8, so its 17- and
+ * 31-token sequences reach past the window). No tokenizer files, so the models are loaded with
+ * ss_model_load_weights_only.
  *
  * For every family and every sequence (5, 17 and 31 tokens), with the fast (BLAS) kernels and again
  * with the reference kernels, max |HF − ours| ≤ 1e-4 on
@@ -28,7 +30,8 @@
 #include "attention.h" /* ss_alibi_slopes */
 #include "model/model.h"
 #include "path.h" /* ss_kernels_set_path */
-#include "rope.h" /* ss_rope_tables */
+#include "model/safetensors.h" /* ss_st_open, the tiny Gemma-3's norm weights */
+#include "rope.h"                /* ss_rope_tables, ss_rope_apply_ref */
 #include "test_util.h"
 
 #define TOL 1e-4
@@ -38,13 +41,14 @@ typedef struct {
     int n_kv_heads;
     ss_bos_policy default_bos;
     int batched;
+    int32_t bos_id, eos_id;
+    int d_head; /* when expected.json has no d_head */
 } family_spec;
 
 static const family_spec g_families[] = {
-    {"gpt2", "learned", 4, SS_BOS_NONE, 1},
-    {"llama", "rope", 2, SS_BOS_ADD, 1},
-    {"bloom", "alibi", 6, SS_BOS_NONE, 0},
-    {"gpt_neox", "rope", 4, SS_BOS_NONE, 0},
+    {"gpt2", "learned", 4, SS_BOS_NONE, 1, 1, 2, 0},  {"llama", "rope", 2, SS_BOS_ADD, 1, 1, 2, 0},
+    {"bloom", "alibi", 6, SS_BOS_NONE, 0, 1, 2, 0},   {"gpt_neox", "rope", 4, SS_BOS_NONE, 0, 1, 2, 0},
+    {"gemma3", "rope", 2, SS_BOS_ADD, 0, 2, 1, 8},
 };
 
 /* Max |fixture − ours| over a nested JSON array of numbers walked in row-major order against ours[0..n);
@@ -112,13 +116,14 @@ static void run_family(const char *src, const family_spec *fs)
     const int H = (int)json_integer_value(json_object_get(root, "n_heads"));
     const int Hkv = (int)json_integer_value(json_object_get(root, "n_kv_heads"));
     const int d = (int)json_integer_value(json_object_get(root, "d_model"));
-    const int dh = (int)json_integer_value(json_object_get(root, "d_head"));
+    const int dh = json_object_get(root, "d_head") ? (int)json_integer_value(json_object_get(root, "d_head"))
+                                                   : fs->d_head;
     CHECK_STREQ(info.arch, fs->family);
     CHECK_STREQ(info.pos_encoding, fs->pos_encoding);
     CHECK(info.causal == 1 && info.default_bos == fs->default_bos);
     CHECK(info.n_layers == L && info.n_heads == H && info.n_kv_heads == Hkv && info.n_kv_heads == fs->n_kv_heads);
     CHECK(info.d_model == d && info.d_head == dh && info.n_vocab == 128);
-    CHECK(info.bos_id == 1 && info.eos_id == 2 && info.cls_id == -1 && info.sep_id == -1);
+    CHECK(info.bos_id == fs->bos_id && info.eos_id == fs->eos_id && info.cls_id == -1 && info.sep_id == -1);
 
     /* no tokenizer files: the full load refuses, the weights-only load works */
     ss_model *m = NULL;
@@ -260,6 +265,103 @@ static void check_hf_reference(const char *src)
     json_decref(root);
 }
 
+/* Gemma-3's capture and masks, beyond the parity above (tiny model: layers local, global, local; window
+ * 8; head 8; RoPE bases 1e4 local, 1e6 global), on the 31-token sequence:
+ *   - local layers: A[l][h][i][j] is exactly 0 for j <= i − 8 (and j > i), and > 0 inside the window;
+ *     the global layer: > 0 for every j <= i;
+ *   - q_pre / k_pre are taken after the QK-norm: every (head, token) row divided by (1 + w) of q_norm /
+ *     k_norm has unit RMS (up to ε);
+ *   - q / k are RoPE(q_pre / k_pre) with the layer's own base (half-split pairs), and not with the other. */
+static void check_gemma3_capture(const char *src)
+{
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/tiny/gemma3", src);
+    snprintf(path, sizeof path, "%s/expected.json", dir);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    ss_model *m = NULL;
+    ss_safetensors *sf = NULL;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (!root || ss_model_load_weights_only(dir, &m) != SS_OK || ss_st_open(path, &sf) != SS_OK) {
+        CHECK_MSG(0, "gemma3: cannot load the fixture: %s", root ? ss_errmsg() : jerr.text);
+        json_decref(root);
+        ss_model_free(m);
+        return;
+    }
+    int T;
+    int32_t *ids = read_ids(json_object_get(json_array_get(json_object_get(root, "sequences"), 2), "ids"), &T);
+    ss_capture cap;
+    CHECK(T == 31);
+    if (ss_model_forward(m, ids, T, &cap) != SS_OK) {
+        CHECK_MSG(0, "gemma3 forward: %s", ss_errmsg());
+        goto out;
+    }
+    const int L = cap.n_layers, H = cap.n_heads, Hkv = cap.n_kv_heads, dh = cap.d_head, W = 8;
+    static const int sliding[3] = {1, 0, 1};
+    static const double theta[2] = {1e6, 1e4}; /* [sliding] */
+    CHECK(L == 3 && dh == 8);
+    int mask_ok = 1;
+    for (int l = 0; l < L; l++)
+        for (int h = 0; h < H; h++)
+            for (int i = 0; i < T; i++)
+                for (int j = 0; j < T; j++) {
+                    float p = cap.attn[(((size_t)l * H + h) * T + i) * T + j];
+                    int visible = j <= i && (!sliding[l] || j > i - W);
+                    if (visible ? !(p > 0.0f) : p != 0.0f) mask_ok = 0;
+                }
+    printf("gemma3 masks: local layers see exactly keys i-7..i, the global layer every key <= i: %s\n",
+           mask_ok ? "yes" : "NO");
+    CHECK(mask_ok);
+
+    float *cs = malloc((size_t)T * dh / 2 * sizeof *cs), *sn = malloc((size_t)T * dh / 2 * sizeof *sn);
+    float *buf = malloc((size_t)H * T * dh * sizeof *buf); /* [H][T][d_h] */
+    if (!cs || !sn || !buf) exit(1);
+    for (int l = 0; l < L; l++)
+        for (int which = 0; which < 2; which++) { /* 0: q, 1: k */
+            const int n = which ? Hkv : H;
+            const size_t off = (size_t)l * n * T * dh;
+            const float *pre = (which ? cap.k_pre : cap.q_pre) + off, *post = (which ? cap.k : cap.q) + off;
+            char name[128];
+            snprintf(name, sizeof name, "model.layers.%d.self_attn.%s_norm.weight", l, which ? "k" : "q");
+            const float *w = NULL;
+            const int64_t dims[1] = {dh};
+            CHECK_MSG(ss_st_get_f32(sf, name, 1, dims, &w) == SS_OK, "%s", ss_errmsg());
+            if (!w) continue;
+            double worst_rms = 0.0;
+            for (size_t r = 0; r < (size_t)n * T; r++) {
+                double ms = 0.0;
+                for (int c = 0; c < dh; c++) {
+                    double x = pre[r * dh + c] / (1.0 + w[c]);
+                    ms += x * x;
+                }
+                worst_rms = fmax(worst_rms, fabs(sqrt(ms / dh) - 1.0));
+            }
+            double diff[2];
+            for (int t = 0; t < 2; t++) { /* t = 1: the layer's own base, t = 0: the other one */
+                ss_rope_tables(cs, sn, T, dh, theta[t ? sliding[l] : !sliding[l]]);
+                memcpy(buf, pre, (size_t)n * T * dh * sizeof *buf);
+                ss_rope_apply_ref(buf, n, T, dh, dh, SS_ROPE_HALF, cs, sn);
+                diff[t] = 0.0;
+                for (size_t i = 0; i < (size_t)n * T * dh; i++) diff[t] = fmax(diff[t], fabs(buf[i] - post[i]));
+            }
+            printf("gemma3 layer %d %s: |RMS(%s_pre / (1+w)) - 1| <= %.2g; |%s - RoPE(%s_pre, own base)| %.3g, "
+                   "other base %.3g\n",
+                   l, sliding[l] ? "local " : "global", which ? "k" : "q", worst_rms, which ? "k" : "q",
+                   which ? "k" : "q", diff[1], diff[0]);
+            CHECK(worst_rms <= 1e-4);
+            CHECK(diff[1] <= 1e-6 && diff[0] > 1e-2);
+        }
+    free(cs);
+    free(sn);
+    free(buf);
+    ss_capture_free(&cap);
+out:
+    free(ids);
+    ss_st_free(sf);
+    ss_model_free(m);
+    json_decref(root);
+}
+
 int main(void)
 {
     const char *src = test_env("SS_SOURCE_DIR", NULL);
@@ -272,6 +374,7 @@ int main(void)
     }
     check_hf_reference(src);
     for (size_t f = 0; f < sizeof g_families / sizeof g_families[0]; f++) run_family(src, &g_families[f]);
+    check_gemma3_capture(src);
     printf("worst max abs diff vs Hugging Face: %.3g (tolerance %g)\n", g_worst, TOL);
     TEST_END();
 }

@@ -307,7 +307,7 @@ static void test_mha_alibi_hand(void)
         v[i] = (float)(i % 7) - 3.0f;
     }
     for (int path = 0; path < 2; path++) {
-        ss_mha_desc a = {T, H, H, DH, 0.7f, 1, slopes};
+        ss_mha_desc a = {T, H, H, DH, 0.7f, 1, slopes, 0};
         if (path == 0)
             ss_mha_ref(&a, P, out, H * DH, q, k, v);
         else
@@ -349,8 +349,8 @@ static void test_mha_equivalences(void)
         memcpy(vrep + (size_t)h * T * DH, v + (size_t)(h / G) * T * DH, (size_t)T * DH * sizeof *v);
     }
     for (int causal = 0; causal < 2; causal++) {
-        ss_mha_desc gqa = {T, H, HKV, DH, (float)(1.0 / sqrt(DH)), causal, NULL};
-        ss_mha_desc mha = {T, H, H, DH, (float)(1.0 / sqrt(DH)), causal, NULL};
+        ss_mha_desc gqa = {T, H, HKV, DH, (float)(1.0 / sqrt(DH)), causal, NULL, 0};
+        ss_mha_desc mha = {T, H, H, DH, (float)(1.0 / sqrt(DH)), causal, NULL, 0};
         ss_mha_ref(&gqa, P1, o1, ld, q, k, v);
         ss_mha_ref(&mha, P2, o2, ld, q, krep, vrep);
         CHECK(max_abs_diff(P1, P2, (size_t)H * T * T) == 0.0 && max_abs_diff(o1, o2, (size_t)T * ld) == 0.0);
@@ -400,7 +400,7 @@ static void test_mha_random(void)
             float *Pr = rand_buf(nP, 9.0f), *Pb = rand_buf(nP, 9.0f);
             float *orf = calloc(nO, sizeof(float)), *ob = calloc(nO, sizeof(float));
             if (!orf || !ob) exit(1);
-            ss_mha_desc a = {T, H, Hkv, dh, (float)(1.0 / sqrt(dh)), causal, alibi ? slopes : NULL};
+            ss_mha_desc a = {T, H, Hkv, dh, (float)(1.0 / sqrt(dh)), causal, alibi ? slopes : NULL, 0};
             ss_mha_ref(&a, Pr, orf, ld, q, k, v);
             ss_mha_blas(&a, Pb, ob, ld, q, k, v);
             double dP = max_abs_diff(Pr, Pb, nP), dO = max_abs_diff(orf, ob, nO);
@@ -434,6 +434,86 @@ static void test_mha_random(void)
     }
 }
 
+/* Sliding window (Gemma-3's local layers): query i sees keys i−W+1 .. i only. Checked against the
+ * definition (the plain causal softmax over those keys alone, written out here), on both paths, with
+ * GQA; window >= T equals no window; window 1 puts all the mass on the diagonal. */
+static void test_mha_window(void)
+{
+    enum { T = 13, H = 4, HKV = 2, DH = 8, G = H / HKV };
+    const int ld = H * DH;
+    float *q = rand_buf((size_t)H * T * DH, 2.0f), *k = rand_buf((size_t)HKV * T * DH, 2.0f),
+          *v = rand_buf((size_t)HKV * T * DH, 1.0f);
+    float *P = malloc((size_t)H * T * T * sizeof *P), *P0 = malloc((size_t)H * T * T * sizeof *P0);
+    float *o = malloc((size_t)T * ld * sizeof *o), *o0 = malloc((size_t)T * ld * sizeof *o0);
+    if (!P || !P0 || !o || !o0) exit(1);
+    const float scale = (float)(1.0 / sqrt(DH));
+    static const int windows[] = {1, 3, 8, 13, 40};
+    for (size_t wi = 0; wi < sizeof windows / sizeof windows[0]; wi++) {
+        const int W = windows[wi];
+        for (int path = 0; path < 2; path++) {
+            ss_mha_desc a = {T, H, HKV, DH, scale, 1, NULL, W};
+            if (path == 0)
+                ss_mha_ref(&a, P, o, ld, q, k, v);
+            else
+                ss_mha_blas(&a, P, o, ld, q, k, v);
+            double worst_p = 0.0, worst_o = 0.0;
+            int outside_zero = 1;
+            for (int h = 0; h < H; h++)
+                for (int i = 0; i < T; i++) {
+                    const int lo = i - W + 1 > 0 ? i - W + 1 : 0;
+                    const float *qi = q + ((size_t)h * T + i) * DH; /* [d_h] */
+                    double s[T], mx = -INFINITY, z = 0.0;
+                    for (int j = lo; j <= i; j++) {
+                        double dot = 0.0;
+                        for (int c = 0; c < DH; c++) dot += (double)qi[c] * k[((size_t)(h / G) * T + j) * DH + c];
+                        s[j] = dot * scale;
+                        if (s[j] > mx) mx = s[j];
+                    }
+                    for (int j = lo; j <= i; j++) z += exp(s[j] - mx);
+                    for (int j = 0; j < T; j++) {
+                        const float p = P[((size_t)h * T + i) * T + j];
+                        if (j < lo || j > i) {
+                            if (p != 0.0f) outside_zero = 0;
+                        } else {
+                            worst_p = fmax(worst_p, fabs(p - exp(s[j] - mx) / z));
+                        }
+                    }
+                    for (int c = 0; c < DH; c++) {
+                        double want = 0.0;
+                        for (int j = lo; j <= i; j++)
+                            want += exp(s[j] - mx) / z * v[((size_t)(h / G) * T + j) * DH + c];
+                        worst_o = fmax(worst_o, fabs(o[(size_t)i * ld + h * DH + c] - want));
+                    }
+                    if (W == 1) CHECK(P[((size_t)h * T + i) * T + i] == 1.0f);
+                }
+            printf("mha window %-2d (%s): P outside the window exactly 0: %s; max |P - def| %.3g, out %.3g\n", W,
+                   path ? "blas" : "ref", outside_zero ? "yes" : "NO", worst_p, worst_o);
+            CHECK(outside_zero);
+            CHECK(worst_p <= 1e-6 && worst_o <= 1e-5);
+            if (W >= T) { /* the window covers every key: identical to no window */
+                ss_mha_desc plain = {T, H, HKV, DH, scale, 1, NULL, 0};
+                if (path == 0)
+                    ss_mha_ref(&plain, P0, o0, ld, q, k, v);
+                else
+                    ss_mha_blas(&plain, P0, o0, ld, q, k, v);
+                CHECK(max_abs_diff(P, P0, (size_t)H * T * T) == 0.0 && max_abs_diff(o, o0, (size_t)T * ld) == 0.0);
+            }
+        }
+    }
+    /* non-causal: the window does not apply (encoders never set it; defined as a no-op) */
+    ss_mha_desc bi = {T, H, HKV, DH, scale, 0, NULL, 3}, bi0 = {T, H, HKV, DH, scale, 0, NULL, 0};
+    ss_mha_ref(&bi, P, o, ld, q, k, v);
+    ss_mha_ref(&bi0, P0, o0, ld, q, k, v);
+    CHECK(max_abs_diff(P, P0, (size_t)H * T * T) == 0.0);
+    free(q);
+    free(k);
+    free(v);
+    free(P);
+    free(P0);
+    free(o);
+    free(o0);
+}
+
 int main(void)
 {
     test_rope_hand();
@@ -446,5 +526,6 @@ int main(void)
     test_mha_alibi_hand();
     test_mha_equivalences();
     test_mha_random();
+    test_mha_window();
     TEST_END();
 }
