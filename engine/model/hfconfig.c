@@ -200,18 +200,27 @@ done:
     return st;
 }
 
-static ss_status read_bert(const json_t *root, const char *path, ss_hfconfig *cfg)
+/* The sizes under their usual Hugging Face names (BERT, Llama, GPT-NeoX configs). */
+static ss_status read_standard_sizes(const json_t *root, const char *path, ss_model_info *in)
 {
     ss_status st = SS_OK;
-    ss_model_info *in = &cfg->info;
-    snprintf(in->arch, sizeof in->arch, "bert");
-    snprintf(in->pos_encoding, sizeof in->pos_encoding, "learned");
     SS_TRY(get_int(root, path, "hidden_size", 1, 1 << 16, &in->d_model));
     SS_TRY(get_int(root, path, "num_hidden_layers", 1, 1024, &in->n_layers));
     SS_TRY(get_int(root, path, "num_attention_heads", 1, 1024, &in->n_heads));
     SS_TRY(get_int(root, path, "intermediate_size", 1, 1 << 20, &in->d_ff));
     SS_TRY(get_int(root, path, "vocab_size", 1, 1 << 24, &in->n_vocab));
     SS_TRY(get_int(root, path, "max_position_embeddings", 1, 1 << 20, &in->max_positions));
+done:
+    return st;
+}
+
+static ss_status read_bert(const json_t *root, const char *path, ss_hfconfig *cfg)
+{
+    ss_status st = SS_OK;
+    ss_model_info *in = &cfg->info;
+    snprintf(in->arch, sizeof in->arch, "bert");
+    snprintf(in->pos_encoding, sizeof in->pos_encoding, "learned");
+    SS_TRY(read_standard_sizes(root, path, in));
     if (in->d_model % in->n_heads != 0) {
         st = ss_fail(SS_ERR_FORMAT, "%s: hidden_size %d is not a multiple of num_attention_heads %d", path, in->d_model,
                      in->n_heads);
@@ -319,12 +328,7 @@ static ss_status read_llama(const json_t *root, const char *path, ss_hfconfig *c
 {
     ss_status st = SS_OK;
     ss_model_info *in = &cfg->info;
-    SS_TRY(get_int(root, path, "hidden_size", 1, 1 << 16, &in->d_model));
-    SS_TRY(get_int(root, path, "num_hidden_layers", 1, 1024, &in->n_layers));
-    SS_TRY(get_int(root, path, "num_attention_heads", 1, 1024, &in->n_heads));
-    SS_TRY(get_int(root, path, "intermediate_size", 1, 1 << 20, &in->d_ff));
-    SS_TRY(get_int(root, path, "vocab_size", 1, 1 << 24, &in->n_vocab));
-    SS_TRY(get_int(root, path, "max_position_embeddings", 1, 1 << 20, &in->max_positions));
+    SS_TRY(read_standard_sizes(root, path, in));
     in->n_kv_heads = in->n_heads;
     SS_TRY(opt_int(root, path, "num_key_value_heads", 1, in->n_heads, &in->n_kv_heads));
     if (in->n_heads % in->n_kv_heads != 0) {
@@ -393,12 +397,7 @@ static ss_status read_neox(const json_t *root, const char *path, ss_hfconfig *cf
 {
     ss_status st = SS_OK;
     ss_model_info *in = &cfg->info;
-    SS_TRY(get_int(root, path, "hidden_size", 1, 1 << 16, &in->d_model));
-    SS_TRY(get_int(root, path, "num_hidden_layers", 1, 1024, &in->n_layers));
-    SS_TRY(get_int(root, path, "num_attention_heads", 1, 1024, &in->n_heads));
-    SS_TRY(get_int(root, path, "intermediate_size", 1, 1 << 20, &in->d_ff));
-    SS_TRY(get_int(root, path, "vocab_size", 1, 1 << 24, &in->n_vocab));
-    SS_TRY(get_int(root, path, "max_position_embeddings", 1, 1 << 20, &in->max_positions));
+    SS_TRY(read_standard_sizes(root, path, in));
     SS_TRY(split_heads(path, in));
     in->n_kv_heads = in->n_heads;
     snprintf(cfg->hidden_act, sizeof cfg->hidden_act, "gelu");
