@@ -2,8 +2,9 @@
  *
  * Dimensions: L layers, H query heads, H_kv key/value heads (H_kv = H without grouped-query
  * attention; query head h reads KV head h·H_kv/H, rounded down), T tokens, d = d_model, d_h = d_head.
- * Every buffer is filled for every layer by every architecture; all are malloc'd per forward pass and
- * freed by ss_capture_free (model.h). Row-major, index order as written.
+ * Every buffer is filled for every layer by every architecture; all live in one arena allocated per
+ * forward pass and freed by ss_capture_free (model.h), which keeps the thread's largest arena for the
+ * next pass. Row-major, index order as written.
  *
  * Notation as in the science docs: q and k are taken after the positional encoding (RoPE) and after
  * any QK-norm; q_pre and k_pre before it. Models without a rotary encoding (BERT and GPT-2 with learned
@@ -12,6 +13,7 @@
 #ifndef SS_CAPTURE_H
 #define SS_CAPTURE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -30,6 +32,8 @@ typedef struct {
     float *k_pre, *k;      /* [L][H_kv][T][d_h] keys before / after the positional encoding */
     float *v;              /* [L][H_kv][T][d_h] values */
     float *attn_out;       /* [L][T][d] attention block output: after W_O (+ bias), before the residual add */
+    void *arena;           /* the block every buffer above points into (model.c owns it) */
+    size_t arena_size;     /* its size in bytes */
 } ss_capture;
 
 #endif

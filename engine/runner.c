@@ -60,6 +60,7 @@ void ss_runner_free(ss_runner *r)
 {
     if (!r) return;
     ss_model_free(r->model);
+    ss_capture_release_cache(); /* the arena kept between this rank's tasks */
     if (r->bufs)
         for (size_t i = 0; i < (size_t)r->plan->sweep->n_analyses * SS_MAX_DATASETS; i++) free(r->bufs[i]);
     free(r->bufs);

@@ -1,5 +1,7 @@
-/* activation.h: element-wise activations, in place on x[n]. Computed in fp32 as PyTorch does. There is
- * no fast path: these references are what the forward passes run.
+/* activation.h: element-wise activations, in place on x[n]. The _ref versions compute in fp32 with
+ * libm as PyTorch does; the _fast versions use fastmath.h's exp (and an erfc fit for the exact GELU)
+ * and vectorise; ss_gelu_erf, ss_gelu_tanh, ss_silu and ss_swiglu dispatch on ss_kernels_get_path()
+ * and are what the forward passes call. test_kernels_fast bounds the fast versions' error.
  *
  * ss_gelu_erf_ref:  the exact GELU, x · ½ · (1 + erf(x/√2))  (Hugging Face hidden_act "gelu"; BERT,
  *                   GPT-NeoX/Pythia). erff is within 1 ulp of erf.
@@ -17,5 +19,15 @@ void ss_gelu_erf_ref(float *x, size_t n);
 void ss_gelu_tanh_ref(float *x, size_t n);
 void ss_silu_ref(float *x, size_t n);
 void ss_swiglu_ref(float *gate, const float *up, size_t n);
+
+void ss_gelu_erf_fast(float *x, size_t n);
+void ss_gelu_tanh_fast(float *x, size_t n);
+void ss_silu_fast(float *x, size_t n);
+void ss_swiglu_fast(float *gate, const float *up, size_t n);
+
+void ss_gelu_erf(float *x, size_t n);
+void ss_gelu_tanh(float *x, size_t n);
+void ss_silu(float *x, size_t n);
+void ss_swiglu(float *gate, const float *up, size_t n);
 
 #endif

@@ -4,6 +4,9 @@
 #include <cblas.h> /* cblas_sgemm */
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
+
+#include "fastmath.h" /* ss_exp_fast, SS_VECTOR_CLONES */
 
 void ss_softmax_rows_window_ref(float *S, int rows, int cols, int causal, int window)
 {
@@ -36,6 +39,52 @@ void ss_softmax_rows_window_ref(float *S, int rows, int cols, int causal, int wi
 void ss_softmax_rows_ref(float *S, int rows, int cols, int causal)
 {
     ss_softmax_rows_window_ref(S, rows, cols, causal, 0);
+}
+
+/* Softmax of one contiguous span s[n] (n >= 1) in place: 16 partial maxima and sums, so the loops vectorise. */
+SS_VECTOR_CLONES static void softmax_span_fast(float *s, int n)
+{
+    enum { W = 16 };
+    float m[W];
+    for (int u = 0; u < W; u++) m[u] = s[0];
+    int j = 0;
+    for (; j + W <= n; j += W)
+        for (int u = 0; u < W; u++) m[u] = s[j + u] > m[u] ? s[j + u] : m[u];
+    float mx = m[0];
+    for (int u = 1; u < W; u++) mx = m[u] > mx ? m[u] : mx;
+    for (; j < n; j++) mx = s[j] > mx ? s[j] : mx;
+    float acc[W] = {0};
+    j = 0;
+    for (; j + W <= n; j += W)
+        for (int u = 0; u < W; u++) {
+            s[j + u] = ss_exp_fast(s[j + u] - mx);
+            acc[u] += s[j + u];
+        }
+    double sum = 0.0;
+    for (; j < n; j++) {
+        s[j] = ss_exp_fast(s[j] - mx);
+        sum += s[j];
+    }
+    for (int u = 0; u < W; u++) sum += acc[u];
+    const float inv = (float)(1.0 / sum);
+    for (j = 0; j < n; j++) s[j] *= inv;
+}
+
+void ss_softmax_rows_window_fast(float *S, int rows, int cols, int causal, int window)
+{
+    const int offset = cols - rows;
+    for (int r = 0; r < rows; r++) {
+        float *s = S + (size_t)r * cols; /* [cols] */
+        int n_keep = causal ? r + offset + 1 : cols;
+        if (n_keep > cols) n_keep = cols;
+        if (n_keep < 0) n_keep = 0;
+        int lo = causal && window > 0 ? r + offset - window + 1 : 0;
+        if (lo < 0) lo = 0;
+        if (lo > n_keep) lo = n_keep;
+        if (lo > 0) memset(s, 0, (size_t)lo * sizeof *s);
+        if (n_keep < cols) memset(s + n_keep, 0, (size_t)(cols - n_keep) * sizeof *s);
+        if (n_keep > lo) softmax_span_fast(s + lo, n_keep - lo);
+    }
 }
 
 void ss_attention_ref(float *P, float *out, const float *q, const float *k, const float *v, int T, int H, int d_h,
@@ -133,6 +182,11 @@ void ss_mha_ref(const ss_mha_desc *a, float *P, float *out, int ld_out, const fl
     }
 }
 
+/* Query rows are taken in blocks of MHA_BLOCK. Under a causal mask a block of queries [i0, i1) sees
+ * only keys [lo, i1) (lo > 0 with a sliding window), so both products skip the masked keys: about half
+ * of the Q·Kᵀ and P·V work at long T. The skipped entries of P are set to exactly 0. */
+enum { MHA_BLOCK = 64 };
+
 void ss_mha_blas(const ss_mha_desc *a, float *P, float *out, int ld_out, const float *q, const float *k, const float *v)
 {
     const int T = a->T, H = a->H, d_h = a->d_h, group = a->H / a->H_kv;
@@ -142,11 +196,40 @@ void ss_mha_blas(const ss_mha_desc *a, float *P, float *out, int ld_out, const f
         float *Ph = P + (size_t)h * T * T;                                        /* [T][T] */
         const float *qh = q + (size_t)h * T * d_h;                                /* [T][d_h] */
         const float *kg = k + (size_t)g * T * d_h, *vg = v + (size_t)g * T * d_h; /* [T][d_h] */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d_h, a->scale, qh, d_h, kg, d_h, 0.0f, Ph, T);
-        if (a->alibi) add_alibi(Ph, T, a->alibi[h]);
-        ss_softmax_rows_window_ref(Ph, T, T, a->causal, a->window);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d_h, T, 1.0f, Ph, T, vg, d_h, 0.0f,
-                    out + (size_t)h * d_h, ld_out);
+        if (!a->causal) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d_h, a->scale, qh, d_h, kg, d_h, 0.0f, Ph, T);
+            if (a->alibi) add_alibi(Ph, T, a->alibi[h]);
+            ss_softmax_rows_window_fast(Ph, T, T, 0, 0);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d_h, T, 1.0f, Ph, T, vg, d_h, 0.0f,
+                        out + (size_t)h * d_h, ld_out);
+            continue;
+        }
+        for (int i0 = 0; i0 < T; i0 += MHA_BLOCK) {
+            const int i1 = i0 + MHA_BLOCK < T ? i0 + MHA_BLOCK : T, m = i1 - i0;
+            int lo = a->window > 0 ? i0 - a->window + 1 : 0; /* first key any query of the block sees */
+            if (lo < 0) lo = 0;
+            const int nk = i1 - lo;
+            float *Pb = Ph + (size_t)i0 * T; /* rows [i0, i1) of P_h, [m][T] */
+            /* S[i][lo..i1) = scale · q_i·k_j; the columns outside are masked for every row of the block */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, nk, d_h, a->scale, qh + (size_t)i0 * d_h, d_h,
+                        kg + (size_t)lo * d_h, d_h, 0.0f, Pb + lo, T);
+            for (int r = 0; r < m; r++) {
+                float *row = Pb + (size_t)r * T; /* [T] */
+                const int i = i0 + r;
+                if (a->alibi) {
+                    const float slope = a->alibi[h];
+                    for (int j = lo; j <= i; j++) row[j] += -(slope * (float)(i - j));
+                }
+                /* the window's first key for this row; entries [lo, first) and (i, T) are masked */
+                int first = a->window > 0 ? i - a->window + 1 : 0;
+                if (first < lo) first = lo;
+                if (first > 0) memset(row, 0, (size_t)first * sizeof *row);
+                if (i + 1 < T) memset(row + i + 1, 0, (size_t)(T - i - 1) * sizeof *row);
+                softmax_span_fast(row + first, i + 1 - first);
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, d_h, nk, 1.0f, Pb + lo, T, vg + (size_t)lo * d_h,
+                        d_h, 0.0f, out + (size_t)i0 * ld_out + (size_t)h * d_h, ld_out);
+        }
     }
 }
 

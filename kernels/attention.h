@@ -24,6 +24,9 @@ void ss_softmax_rows_ref(float *S, int rows, int cols, int causal);
  * r + offset − window < j <= r + offset, the last `window` keys up to the query itself (transformers'
  * sliding_window_overlay: kv_idx > q_idx − sliding_window). window <= 0 or causal = 0: no window. */
 void ss_softmax_rows_window_ref(float *S, int rows, int cols, int causal, int window);
+/* The fast path of the same: exp from fastmath.h (a few ulp from expf), partial sums in fp32 over 16
+ * lanes added in double. Masked entries are exactly 0 as in the reference. */
+void ss_softmax_rows_window_fast(float *S, int rows, int cols, int causal, int window);
 
 void ss_attention_ref(float *P, float *out, const float *q, const float *k, const float *v, int T, int H, int d_h,
                       int ld, int causal);
@@ -47,8 +50,10 @@ void ss_attention(float *P, float *out, const float *q, const float *k, const fl
  * j <= i counts and it is −slope·(i − j); Hugging Face's BLOOM adds slope·j instead, which differs by a
  * constant per row and so gives the same softmax (up to rounding). Bidirectional (causal = 0) it is
  * the symmetric variant (MosaicBERT's), which the `alibi` ablation uses on BERT.
- * ss_mha_ref runs plain loops (double accumulation); ss_mha_blas one cblas_sgemm per head for Q·Kᵀ
- * and one for P·V; both share ss_softmax_rows_window_ref. ss_mha dispatches on ss_kernels_get_path(). */
+ * ss_mha_ref runs plain loops (double accumulation) and ss_softmax_rows_window_ref. ss_mha_blas runs
+ * cblas_sgemm for Q·Kᵀ and P·V and the fast softmax; under a causal mask it takes the queries in
+ * blocks of 64 and multiplies only the keys a block can see (half the work at long T, a band with a
+ * window). ss_mha dispatches on ss_kernels_get_path(). */
 typedef struct {
     int T, H, H_kv, d_h;
     float scale;        /* 1/√d_h for every supported architecture (GPT-2 may divide by the layer too) */

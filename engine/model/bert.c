@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "activation.h" /* ss_gelu_erf_ref */
+#include "activation.h" /* ss_gelu_erf */
 #include "arch.h"
 #include "decoder.h"  /* ss_scratch, ss_bind, ss_gather_heads, ss_layer_attention */
 #include "encoding.h" /* ss_posenc */
@@ -176,7 +176,7 @@ static ss_status bert_forward(void *state, const int32_t *ids, int n, ss_capture
 
         /* feed-forward */
         ss_matmul(b->s.ff, h1, ly->w1, ly->b1, T, d, b->d_ff);
-        ss_gelu_erf_ref(b->s.ff, (size_t)T * b->d_ff);
+        ss_gelu_erf(b->s.ff, (size_t)T * b->d_ff);
         ss_matmul(xout, b->s.ff, ly->w2, ly->b2, T, b->d_ff, d);
         ss_add_inplace(xout, h1, td);
         ss_layernorm_ref(xout, xout, ly->ln2_g, ly->ln2_b, T, d, b->eps);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "activation.h" /* ss_gelu_erf_ref, ss_gelu_tanh_ref */
+#include "activation.h" /* ss_gelu_erf, ss_gelu_tanh */
 #include "attention.h"  /* ss_mha */
 
 /* ------------------------------------------------------------------------------------------ weights */
@@ -139,9 +139,9 @@ int ss_act_from_name(const char *name)
 void ss_act_apply(ss_act a, float *x, size_t n)
 {
     if (a == SS_ACT_GELU_ERF)
-        ss_gelu_erf_ref(x, n);
+        ss_gelu_erf(x, n);
     else
-        ss_gelu_tanh_ref(x, n);
+        ss_gelu_tanh(x, n);
 }
 
 /* ---------------------------------------------------------------------------------- attention */

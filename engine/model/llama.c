@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "activation.h" /* ss_swiglu_ref */
+#include "activation.h" /* ss_swiglu */
 #include "arch.h"
 #include "decoder.h"
 #include "encoding.h" /* ss_posenc */
@@ -167,7 +167,7 @@ static ss_status llama_forward(void *state, const int32_t *ids, int n, ss_captur
         ss_rmsnorm_ref(xn, xout, ly->ln_post, T, d, m->eps);
         ss_matmul(gate, xn, ly->w_gate, NULL, T, d, m->d_ff);
         ss_matmul(up, xn, ly->w_up, NULL, T, d, m->d_ff);
-        ss_swiglu_ref(gate, up, (size_t)T * m->d_ff);
+        ss_swiglu(gate, up, (size_t)T * m->d_ff);
         ss_matmul(tmp, gate, ly->w_down, NULL, T, m->d_ff, d);
         ss_add_inplace(xout, tmp, td);
     }

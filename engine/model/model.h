@@ -77,6 +77,8 @@ ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *c
  * when the encoding does not apply to this model (the task is then recorded as skipped). */
 ss_status ss_model_set_encoding(ss_model *m, const ss_encoding_spec *enc);
 void ss_capture_free(ss_capture *cap);
+/* Frees the arena ss_capture_free keeps for the calling thread's next capture (see model.c). */
+void ss_capture_release_cache(void);
 void ss_model_free(ss_model *m);
 
 #endif
