@@ -32,6 +32,9 @@ typedef struct {
     float *k_pre, *k;      /* [L][H_kv][T][d_h] keys before / after the positional encoding */
     float *v;              /* [L][H_kv][T][d_h] values */
     float *attn_out;       /* [L][T][d] attention block output: after W_O (+ bias), before the residual add */
+    /* [L] the sliding window of each layer: query i sees keys j with i − window < j <= i; 0 = no window
+     * (every key up to the causal mask). Gemma-3's local layers have one; every other layer 0. */
+    int32_t *window;
     void *arena;           /* the block every buffer above points into (model.c owns it) */
     size_t arena_size;     /* its size in bytes */
 } ss_capture;

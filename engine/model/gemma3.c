@@ -37,6 +37,7 @@
 #include "decoder.h"
 #include "matmul.h" /* ss_matmul */
 #include "norm.h"   /* ss_rmsnorm_ref */
+#include "encoding.h" /* ss_posenc: the encoding ablations */
 #include "rope.h"   /* ss_rope_tables, ss_rope_apply_ref */
 
 typedef struct {
@@ -63,6 +64,10 @@ typedef struct {
     int tab_T;                    /* rows of the RoPE tables */
     float *cos_g, *sin_g;         /* [tab_T][d_h/2] global layers (rope_theta) */
     float *cos_l, *sin_l;         /* [tab_T][d_h/2] local layers (rope_local_base_freq) */
+    /* The encoding in use. Native: the two RoPE tables above, by layer kind. Any other encoding replaces
+     * both with what ss_posenc_attn gives (one θ for every layer, s's RoPE tables, or ALiBi) and may add
+     * a sinusoidal table to the scaled embeddings; the sliding windows stay, they are masks. */
+    ss_posenc pe;
 } gemma3;
 
 static void gemma3_free(void *state)
@@ -75,6 +80,7 @@ static void gemma3_free(void *state)
     free(m->sin_g);
     free(m->cos_l);
     free(m->sin_l);
+    ss_posenc_free(&m->pe);
     ss_scratch_free(&m->s);
     free(m);
 }
@@ -122,6 +128,7 @@ static ss_status gemma3_load(const ss_hfconfig *cfg, const ss_safetensors *sf, v
     m->act = (ss_act)act;
     const int64_t d = m->d, dff = m->d_ff, dh = m->d_h, nq = (int64_t)m->H * m->d_h, nkv = (int64_t)m->H_kv * m->d_h;
     ss_scratch_init(&m->s, m->d, (int)(nq + 2 * nkv), (int)nq, 2 * m->d_ff, 0, 0.0);
+    SS_TRY(ss_posenc_init(&m->pe, "gemma3", m->H, m->d, m->d_h, NULL, m->d_h, m->theta_global, SS_ROPE_HALF, 0));
 
     m->layers = calloc((size_t)m->L, sizeof *m->layers);
     m->gammas = malloc(((size_t)m->L * (size_t)(4 * d + 2 * dh) + (size_t)d) * sizeof *m->gammas);
@@ -198,12 +205,20 @@ static void attention(gemma3 *m, ss_capture *cap, int l)
     const size_t qn = (size_t)H * T * d_h, kn = (size_t)Hkv * T * d_h;
     float *q = cap->q + l * qn, *k = cap->k + l * kn; /* [H|H_kv][T][d_h] */
     const float *v = cap->v + l * kn;                 /* [H_kv][T][d_h] */
-    const float *cs = ly->sliding ? m->cos_l : m->cos_g, *sn = ly->sliding ? m->sin_l : m->sin_g;
     memcpy(q, cap->q_pre + l * qn, qn * sizeof(float));
     memcpy(k, cap->k_pre + l * kn, kn * sizeof(float));
-    ss_rope_apply_ref(q, H, T, d_h, d_h, SS_ROPE_HALF, cs, sn);
-    ss_rope_apply_ref(k, Hkv, T, d_h, d_h, SS_ROPE_HALF, cs, sn);
-    ss_mha_desc desc = {T, H, Hkv, d_h, m->scale, 1, NULL, ly->sliding ? m->window : 0};
+    ss_attn_cfg a = {.rope_dims = d_h, .rope_pairing = SS_ROPE_HALF, .scale = m->scale};
+    const float *cs = ly->sliding ? m->cos_l : m->cos_g, *sn = ly->sliding ? m->sin_l : m->sin_g;
+    if (m->pe.type != SS_ENC_NATIVE) {
+        ss_posenc_attn(&m->pe, &a);
+        cs = m->s.rope_cos;
+        sn = m->s.rope_sin;
+    }
+    if (a.rope_dims > 0) {
+        ss_rope_apply_ref(q, H, T, d_h, a.rope_dims, a.rope_pairing, cs, sn);
+        ss_rope_apply_ref(k, Hkv, T, d_h, a.rope_dims, a.rope_pairing, cs, sn);
+    }
+    ss_mha_desc desc = {T, H, Hkv, d_h, m->scale, 1, a.alibi, ly->sliding ? m->window : 0};
     ss_mha(&desc, cap->attn + (size_t)l * H * T * T, m->s.ctx, H * d_h, q, k, v);
 }
 
@@ -215,7 +230,9 @@ static ss_status gemma3_forward(void *state, const int32_t *ids, int n, ss_captu
     SS_TRY(ss_arch_check_ids(ids, n, m->V, m->P));
     SS_TRY(ss_scratch_grow(&m->s, n));
     SS_TRY(grow_tables(m, n));
+    SS_TRY(ss_posenc_prepare(&m->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, m->L, m->H, m->H_kv, m->d, m->d_h, 1));
+    for (int l = 0; l < m->L; l++) cap->window[l] = m->layers[l].sliding ? m->window : 0;
 
     const int T = n, d = m->d, H = m->H, Hkv = m->H_kv, d_h = m->d_h, nq = H * d_h, nkv = Hkv * d_h;
     const size_t td = (size_t)T * d, qn = (size_t)H * T * d_h, kn = (size_t)Hkv * T * d_h;
@@ -227,6 +244,7 @@ static ss_status gemma3_forward(void *state, const int32_t *ids, int n, ss_captu
 
     ss_embed(cap->hidden, m->embed, ids, T, d);
     for (size_t i = 0; i < td; i++) cap->hidden[i] *= m->embed_scale;
+    ss_posenc_add(&m->pe, cap->hidden, T); /* the sinusoidal ablation; nothing otherwise */
     for (int l = 0; l < m->L; l++) {
         const g3_layer *ly = &m->layers[l];
         const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
@@ -264,9 +282,16 @@ done:
     return st;
 }
 
+static ss_status gemma3_set_encoding(void *state, const ss_encoding_spec *enc)
+{
+    gemma3 *m = state;
+    return ss_posenc_set(&m->pe, &m->s, enc);
+}
+
 const ss_arch ss_arch_gemma3 = {
     .name = "gemma3",
     .load = gemma3_load,
     .forward = gemma3_forward,
+    .set_encoding = gemma3_set_encoding,
     .free = gemma3_free,
 };

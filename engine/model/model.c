@@ -231,7 +231,7 @@ ss_status ss_capture_alloc(ss_capture *cap, const int32_t *ids, int T, int L, in
     /* float counts, in arena order; each part starts 64-byte aligned */
     const size_t n_attn = (size_t)L * H * t * t, n_hidden = (size_t)(L + 1) * t * d, n_pre = t * d,
                  n_ao = (size_t)L * t * d;
-    const size_t parts[] = {n_attn, n_hidden, n_pre, qn, qn, kn, kn, kn, n_ao, (t * sizeof(int32_t) + 3) / 4};
+    const size_t parts[] = {n_attn, n_hidden, n_pre, qn, qn, kn, kn, kn, n_ao, (t * sizeof(int32_t) + 3) / 4, (size_t)L};
     size_t off[sizeof parts / sizeof parts[0]], total = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         off[i] = total;
@@ -265,6 +265,8 @@ ss_status ss_capture_alloc(ss_capture *cap, const int32_t *ids, int T, int L, in
     int32_t *tokens = (int32_t *)(void *)(base + off[9]); /* [T] */
     memcpy(tokens, ids, t * sizeof *tokens);
     cap->tokens = tokens;
+    cap->window = (int32_t *)(void *)(base + off[10]); /* [L] */
+    memset(cap->window, 0, (size_t)L * sizeof *cap->window);
     cap->n_layers = L;
     cap->n_heads = H;
     cap->n_kv_heads = H_kv;

@@ -1,7 +1,7 @@
 /* ablation.h: shared set-up of the encoding-ablation tests (tests/ablation/test_enc_*.c).
  *
  * The models: the tiny random Hugging Face decoders of tests/fixtures/tiny/ (gpt2, llama, bloom,
- * gpt_neox; made by tests/fixtures/make_tiny_hf_fixtures.py), the tiny random BERT that
+ * gpt_neox, gemma3 (window 8 on its local layers); made by tests/fixtures/make_tiny_hf_fixtures.py), the tiny random BERT that
  * tests/engine/make_tiny_model writes (argv[1], CTest fixture "tiny"), and MiniLM (a real BERT) when
  * .ci/setup has unpacked it under SS_MODEL_CACHE. A missing decoder fixture or tiny BERT skips the
  * test (exit 77); a missing MiniLM only skips its part. */
@@ -21,8 +21,8 @@
 #include "path.h"
 #include "test_util.h"
 
-enum { N_DECODERS = 4, MAX_MODELS = 6 };
-static const char *const g_decoders[N_DECODERS] = {"gpt2", "llama", "bloom", "gpt_neox"};
+enum { N_DECODERS = 5, MAX_MODELS = 7 };
+static const char *const g_decoders[N_DECODERS] = {"gpt2", "llama", "bloom", "gpt_neox", "gemma3"};
 
 typedef struct {
     char label[32];  /* "gpt2", ..., "bert", "minilm" */
@@ -257,6 +257,14 @@ static inline const float *abl_k(const ss_capture *c, const float *base, int l, 
     const int g = h * c->n_kv_heads / c->n_heads;
     return base + ((size_t)l * c->n_kv_heads + g) * c->n_tokens * c->d_head;
 }
+/* The first key query i of layer l sees: i − window + 1 on a sliding-window layer (Gemma-3's local
+ * layers; capture.h), else 0. */
+static inline int abl_first_key(const ss_capture *c, int l, int i)
+{
+    const int w = c->causal ? c->window[l] : 0;
+    return w > 0 && i - w + 1 > 0 ? i - w + 1 : 0;
+}
+
 static inline const float *abl_attn(const ss_capture *c, int l, int h)
 {
     return c->attn + ((size_t)l * c->n_heads + h) * c->n_tokens * c->n_tokens;

@@ -39,9 +39,9 @@ static double alibi_diff(const ss_capture *c, const double *m, int bias_only)
     for (int l = 0; l < L; l++)
         for (int h = 0; h < H; h++)
             for (int i = 0; i < Tn; i++) {
-                const int nj = c->causal ? i + 1 : Tn;
+                const int nj = c->causal ? i + 1 : Tn, lo = abl_first_key(c, l, i);
                 double mx = -INFINITY, z = 0.0;
-                for (int j = 0; j < nj; j++) {
+                for (int j = lo; j < nj; j++) {
                     const double qk = bias_only ? 0.0
                                                 : abl_dot(abl_q(c, c->q, l, h) + (size_t)i * dh,
                                                           abl_k(c, c->k, l, h) + (size_t)j * dh, dh) /
@@ -49,9 +49,10 @@ static double alibi_diff(const ss_capture *c, const double *m, int bias_only)
                     s[j] = qk - m[h] * abs(i - j);
                     mx = fmax(mx, s[j]);
                 }
-                for (int j = 0; j < nj; j++) z += exp(s[j] - mx);
+                for (int j = lo; j < nj; j++) z += exp(s[j] - mx);
                 const float *row = abl_attn(c, l, h) + (size_t)i * Tn;
-                for (int j = 0; j < nj; j++) worst = fmax(worst, fabs(exp(s[j] - mx) / z - row[j]));
+                for (int j = 0; j < lo; j++) worst = fmax(worst, fabs(row[j])); /* outside the window: 0 */
+                for (int j = lo; j < nj; j++) worst = fmax(worst, fabs(exp(s[j] - mx) / z - row[j]));
                 for (int j = nj; j < Tn; j++) worst = fmax(worst, fabs(row[j])); /* masked: 0 */
             }
     return worst;

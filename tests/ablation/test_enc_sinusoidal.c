@@ -87,15 +87,15 @@ static void check_repeated(abl_model *am)
     for (int l = 0; l < c.n_layers; l++)
         for (int h = 0; h < H; h++)
             for (int i = 0; i < T; i++) {
-                const int nj = c.causal ? i + 1 : T;
+                const int nj = c.causal ? i + 1 : T, lo = abl_first_key(&c, l, i);
                 double mx = -INFINITY, z = 0.0;
-                for (int j = 0; j < nj; j++) {
+                for (int j = lo; j < nj; j++) {
                     s[j] = abl_dot(abl_q(&c, c.q, l, h) + (size_t)i * dh, abl_k(&c, c.k, l, h) + (size_t)j * dh, dh) /
                            sqrt((double)dh);
                     mx = fmax(mx, s[j]);
                 }
-                for (int j = 0; j < nj; j++) z += exp(s[j] - mx);
-                for (int j = 0; j < nj; j++)
+                for (int j = lo; j < nj; j++) z += exp(s[j] - mx);
+                for (int j = lo; j < nj; j++)
                     worst = fmax(worst, fabs(exp(s[j] - mx) / z - abl_attn(&c, l, h)[(size_t)i * T + j]));
             }
     printf("%-8s sinusoidal, repeated token: hidden[0] rows differ by up to %.3g; q,k = q_pre,k_pre %s; "
