@@ -229,6 +229,7 @@ static int run(const run_args *a, MPI_Comm comm)
         fprintf(stderr, "sinkscope%s: %s\n", rank == 0 ? "" : " (rank != 0)", ss_errmsg());
     if (any(comm, st != SS_OK)) goto usage;
     st = rank == 0 ? ss_plan_hash_models(p) : SS_OK;
+    if (st == SS_OK && rank == 0) st = ss_plan_check_models(p); /* before the results file is touched */
     if (st != SS_OK) fprintf(stderr, "sinkscope: %s\n", ss_errmsg());
     if (any(comm, st != SS_OK)) goto usage;
     MPI_Bcast(p->model_hash, 65 * s->n_models, MPI_CHAR, 0, comm);

@@ -64,6 +64,20 @@ ss_status ss_plan_build(const ss_sweep *s, ss_plan **out)
         if ((st = hash_prompt_set(ps, p->prompt_sets[q], p->prompts_hash[q])) != SS_OK) goto done;
     }
 
+    /* A fixed-length prompt set longer than a model's positions can only fail, task after task. */
+    for (int m = 0; m < s->n_models; m++)
+        for (int q = 0; q < s->n_prompts; q++) {
+            const ss_prompt_spec *ps = &s->prompts[q];
+            if (ps->length > p->model_max_tokens[m]) {
+                st = ss_fail(SS_ERR_INPUT,
+                             "%s:%d:%d: prompt set '%s': length %d is longer than model '%s' allows (max_tokens %d; the "
+                             "model has %d positions)",
+                             s->file, ps->loc.line, ps->loc.col, ps->name, ps->length, s->models[m].name,
+                             p->model_max_tokens[m], p->model_info[m].max_positions);
+                goto done;
+            }
+        }
+
     long n = 0;
     for (int q = 0; q < s->n_prompts; q++) n += ss_prompts_count(p->prompt_sets[q]);
     n *= (long)s->n_models * s->n_encodings;
@@ -232,4 +246,20 @@ void ss_plan_free(ss_plan *p)
     free(p->model_hash);
     free(p->tasks);
     free(p);
+}
+
+ss_status ss_plan_check_models(const ss_plan *p)
+{
+    const ss_sweep *s = p->sweep;
+    for (int m = 0; m < s->n_models; m++) {
+        const ss_model_spec *ms = &s->models[m];
+        ss_model *model = NULL;
+        ss_status st = ss_model_load(ms->resolved_path, &model);
+        ss_model_free(model);
+        if (st != SS_OK) {
+            ss_wrap(st, "%s:%d:%d: model '%s'", s->file, ms->loc.line, ms->loc.col, ms->name);
+            return st == SS_ERR_NOMEM ? st : SS_ERR_INPUT;
+        }
+    }
+    return SS_OK;
 }

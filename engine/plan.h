@@ -37,6 +37,10 @@ typedef struct {
 ss_status ss_plan_build(const ss_sweep *s, ss_plan **out);
 /* Hashes every model's files (slow for big weights: do it on one rank and broadcast). */
 ss_status ss_plan_hash_models(ss_plan *p);
+/* Loads every model of the sweep once (weights, tokenizer, their agreement) and frees it, so that a
+ * bad model fails the run before any results file is touched. SS_ERR_INPUT with "FILE:LINE:COL:
+ * model 'NAME': <why>" (the model's entry in the sweep) on the first that does not load. */
+ss_status ss_plan_check_models(const ss_plan *p);
 /* sha256 over everything that decides the results: model hashes, BOS policies, max_tokens,
  * prompt contents and generator settings, encodings, analyses and their parameters. Comments,
  * the sweep name, output path, threads and backend do not enter it. */

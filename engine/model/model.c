@@ -40,12 +40,26 @@ static const ss_arch *find_arch(const char *name)
     return NULL;
 }
 
+/* A model path is a GGUF file (by its magic) or a Hugging Face directory; anything else is named as such
+ * rather than failing later on "<file>/config.json: Not a directory". */
+static ss_status check_model_path(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) return ss_fail(SS_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    if (S_ISDIR(sb.st_mode) || ss_gguf_model_is_gguf(path)) return SS_OK;
+    return ss_fail(SS_ERR_FORMAT,
+                   "%s is neither a GGUF file nor a model directory (for a Hugging Face model, give the directory "
+                   "that holds config.json)",
+                   path);
+}
+
 ss_status ss_model_probe(const char *dir, ss_model_info *info)
 {
     ss_status st = SS_OK;
     ss_hfconfig *cfg = malloc(sizeof *cfg);
     ss_gguf *g = NULL;
     if (!cfg) return ss_fail(SS_ERR_NOMEM, "out of memory probing %s", dir);
+    SS_TRY(check_model_path(dir));
     if (ss_gguf_model_is_gguf(dir)) {
         SS_TRY(ss_gguf_open(dir, &g));
         SS_TRY(ss_gguf_model_config(g, cfg));
@@ -95,6 +109,7 @@ static ss_status load(const char *dir, int with_tokenizer, ss_model **out)
     *out = NULL;
     ss_model *m = calloc(1, sizeof *m);
     if (!m) return ss_fail(SS_ERR_NOMEM, "out of memory loading %s", dir);
+    SS_TRY(check_model_path(dir));
     if (ss_gguf_model_is_gguf(dir)) {
         SS_TRY(load_gguf(dir, with_tokenizer, m));
         goto loaded;
