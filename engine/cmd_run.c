@@ -229,10 +229,13 @@ static int run(const run_args *a, MPI_Comm comm)
         fprintf(stderr, "sinkscope%s: %s\n", rank == 0 ? "" : " (rank != 0)", ss_errmsg());
     if (any(comm, st != SS_OK)) goto usage;
     st = rank == 0 ? ss_plan_hash_models(p) : SS_OK;
+    double t_check = MPI_Wtime();
     if (st == SS_OK && rank == 0) st = ss_plan_check_models(p); /* before the results file is touched */
+    t_check = MPI_Wtime() - t_check;
     if (st != SS_OK) fprintf(stderr, "sinkscope: %s\n", ss_errmsg());
     if (any(comm, st != SS_OK)) goto usage;
     MPI_Bcast(p->model_hash, 65 * s->n_models, MPI_CHAR, 0, comm);
+    MPI_Bcast(p->model_weights, SS_WEIGHT_TYPES_LEN * s->n_models, MPI_CHAR, 0, comm);
     ss_plan_fingerprint(p);
     {
         /* Every rank must have built the same plan (same prompt files, same configs), or the
@@ -281,6 +284,10 @@ static int run(const run_args *a, MPI_Comm comm)
         fprintf(stderr, "[sinkscope] %s %s: %d rank(s), %d BLAS thread(s) per rank (%s); backend %s: %s\n",
                 s->name, SINKSCOPE_VERSION, size, threads, why_threads, backend == SS_BACKEND_CPU ? "cpu" : "auto",
                 backend == SS_BACKEND_CPU ? "CPU" : dev);
+        for (int m = 0; m < s->n_models; m++)
+            fprintf(stderr, "[sinkscope] model %s: %s, weights %s\n", s->models[m].name, p->model_info[m].arch,
+                    p->model_weights[m]);
+        fprintf(stderr, "[sinkscope] checked %d model(s) (weights, tokenizer) in %.1f s\n", s->n_models, t_check);
     }
 
     /* 4. The results file: create, or reopen and resume. */

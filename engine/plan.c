@@ -31,9 +31,10 @@ ss_status ss_plan_build(const ss_sweep *s, ss_plan **out)
     p->model_max_tokens = calloc((size_t)s->n_models, sizeof *p->model_max_tokens);
     p->model_rows = calloc((size_t)s->n_models, sizeof *p->model_rows);
     p->model_hash = calloc((size_t)s->n_models, sizeof *p->model_hash);
+    p->model_weights = calloc((size_t)s->n_models, sizeof *p->model_weights);
     p->prompt_sets = calloc((size_t)s->n_prompts, sizeof *p->prompt_sets);
     p->prompts_hash = calloc((size_t)s->n_prompts, sizeof *p->prompts_hash);
-    if (!p->model_info || !p->model_max_tokens || !p->model_rows || !p->model_hash || !p->prompt_sets ||
+    if (!p->model_info || !p->model_max_tokens || !p->model_rows || !p->model_hash || !p->model_weights || !p->prompt_sets ||
         !p->prompts_hash) {
         st = ss_fail(SS_ERR_NOMEM, "out of memory");
         goto done;
@@ -244,17 +245,19 @@ void ss_plan_free(ss_plan *p)
     free(p->model_max_tokens);
     free(p->model_rows);
     free(p->model_hash);
+    free(p->model_weights);
     free(p->tasks);
     free(p);
 }
 
-ss_status ss_plan_check_models(const ss_plan *p)
+ss_status ss_plan_check_models(ss_plan *p)
 {
     const ss_sweep *s = p->sweep;
     for (int m = 0; m < s->n_models; m++) {
         const ss_model_spec *ms = &s->models[m];
         ss_model *model = NULL;
         ss_status st = ss_model_load(ms->resolved_path, &model);
+        if (st == SS_OK) ss_model_weight_types(model, p->model_weights[m], sizeof p->model_weights[m]);
         ss_model_free(model);
         if (st != SS_OK) {
             ss_wrap(st, "%s:%d:%d: model '%s'", s->file, ms->loc.line, ms->loc.col, ms->name);

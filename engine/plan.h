@@ -7,6 +7,8 @@
 #define SS_PLAN_H
 
 #include "model/model.h"
+
+enum { SS_WEIGHT_TYPES_LEN = 160 };
 #include "prompts.h"
 #include "status.h"
 #include "sweep.h"
@@ -25,6 +27,8 @@ typedef struct {
     int *model_max_tokens;      /* [n_models] the sweep's max_tokens, or the model's limit when 0 */
     int *model_rows;            /* [n_models] number of tasks per model */
     char (*model_hash)[65];     /* [n_models] sha256 hex; "" until ss_plan_hash_models */
+    char (*model_weights)[SS_WEIGHT_TYPES_LEN]; /* [n_models] stored tensor types, "Q4_K 121, Q6_K 13, F32 55"
+                                                 * (the source quantisation, C7); "" until ss_plan_check_models */
     ss_prompt_set **prompt_sets; /* [n_prompts] */
     char (*prompts_hash)[65];   /* [n_prompts] sha256 of the prompt texts and generator settings */
     ss_task *tasks;             /* [n_tasks] in grid order */
@@ -40,7 +44,7 @@ ss_status ss_plan_hash_models(ss_plan *p);
 /* Loads every model of the sweep once (weights, tokenizer, their agreement) and frees it, so that a
  * bad model fails the run before any results file is touched. SS_ERR_INPUT with "FILE:LINE:COL:
  * model 'NAME': <why>" (the model's entry in the sweep) on the first that does not load. */
-ss_status ss_plan_check_models(const ss_plan *p);
+ss_status ss_plan_check_models(ss_plan *p);
 /* sha256 over everything that decides the results: model hashes, BOS policies, max_tokens,
  * prompt contents and generator settings, encodings, analyses and their parameters. Comments,
  * the sweep name, output path, threads and backend do not enter it. */

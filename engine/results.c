@@ -214,6 +214,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         HCHECK(attr_int(g2, "index", m), "write model attributes");
         HCHECK(attr_str(g2, "path", s->models[m].resolved_path), "write model attributes");
         HCHECK(attr_str(g2, "sha256", p->model_hash[m]), "write model attributes");
+        HCHECK(attr_str(g2, "weight_types", p->model_weights[m]), "write model attributes");
         HCHECK(attr_str(g2, "architecture", mi->arch), "write model attributes");
         HCHECK(attr_str(g2, "positional_encoding", mi->pos_encoding), "write model attributes");
         HCHECK(attr_int(g2, "causal", mi->causal), "write model attributes");

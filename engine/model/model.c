@@ -179,6 +179,35 @@ int ss_model_weight(const ss_model *m, int i, const char **name, const char **ty
     return 1;
 }
 
+void ss_model_weight_types(const ss_model *m, char *buf, size_t cap)
+{
+    enum { MAX_TYPES = 24 };
+    const char *names[MAX_TYPES];
+    int counts[MAX_TYPES], n = 0;
+    const char *name, *type;
+    for (int i = 0; ss_model_weight(m, i, &name, &type); i++) {
+        int k = 0;
+        while (k < n && strcmp(names[k], type) != 0) k++;
+        if (k == n && n < MAX_TYPES) {
+            names[n] = type;
+            counts[n++] = 0;
+        }
+        if (k < n) counts[k]++;
+    }
+    size_t used = 0;
+    if (cap) buf[0] = '\0';
+    for (int done = 0; done < n; done++) { /* largest count first; ties in the files' order */
+        int best = -1;
+        for (int k = 0; k < n; k++)
+            if (counts[k] > 0 && (best < 0 || counts[k] > counts[best])) best = k;
+        int w = snprintf(buf + used, used < cap ? cap - used : 0, "%s%s %d", done ? ", " : "", names[best],
+                         counts[best]);
+        if (w < 0 || used + (size_t)w >= cap) break; /* truncated: keep what fits */
+        used += (size_t)w;
+        counts[best] = 0;
+    }
+}
+
 void ss_model_frame(const ss_model_info *info, ss_bos_policy bos, int32_t *pre, int *n_pre, int32_t *post, int *n_post)
 {
     *n_pre = *n_post = 0;

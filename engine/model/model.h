@@ -51,6 +51,9 @@ const ss_tokenizer *ss_model_tokenizer(const ss_model *m); /* NULL after ss_mode
  * GGUF: the tensors converted to fp32 at load; safetensors: every tensor of the files. */
 int ss_model_n_weights(const ss_model *m);
 int ss_model_weight(const ss_model *m, int i, const char **name, const char **type);
+/* buf = the stored types with their tensor counts, most frequent first: "Q4_K 121, Q6_K 13, F32 55"
+ * (what a results file records as the model's source quantisation). Cut at cap (always terminated). */
+void ss_model_weight_types(const ss_model *m, char *buf, size_t cap);
 /* A .gguf file: the sha256 (hex) of the file. A directory:
  * sha256 (hex) over config.json, the weight files and the tokenizer files, in a fixed order:
  * config.json; tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt (those
