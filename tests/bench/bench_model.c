@@ -6,8 +6,8 @@
  * warm-up, then the best of R timed passes. Prints one line:
  *   sinkscope_forward model=<arch> T=<T> prompts=<P> tokens_per_s=<x> gflops=<achieved> threads=<n>
  *                     peak_rss_mb=<max resident set> capture_mb=<capture buffers of one prompt>
- * GFLOP/s counts the matrix products only (projections, Q.K^T and P.V over the full T x T, the FFN;
- * no logits), which is what cblas_sgemm's peak (bench_sgemm) is comparable with. */
+ * GFLOP/s counts the matrix products only (projections, Q.K^T and P.V over the unmasked query-key pairs,
+ * the FFN; no logits), which is what cblas_sgemm's peak (bench_sgemm) is comparable with. */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
 #include <stdint.h>
@@ -41,8 +41,11 @@ static double flops(const ss_model_info *in, int T)
 {
     const double d = in->d_model, dh = in->d_head, H = in->n_heads, Hkv = in->n_kv_heads, ff = in->d_ff;
     const int gated = !strcmp(in->arch, "llama") || !strcmp(in->arch, "gemma3");
+    /* query-key pairs that enter Q.K^T and P.V: all T^2 bidirectional; the T(T+1)/2 unmasked ones under
+     * a causal mask (the block-causal kernel skips the masked keys; counting them would inflate the rate) */
+    const double pairs = in->causal ? 0.5 * T * (T + 1.0) : (double)T * T;
     double per_layer = 2.0 * T * d * (H * dh + 2 * Hkv * dh) /* Q, K, V */ + 2.0 * T * (H * dh) * d /* O */
-                       + 4.0 * T * (double)T * H * dh /* Q.K^T and P.V */ + 2.0 * T * d * ff * (gated ? 3 : 2);
+                       + 4.0 * pairs * H * dh /* Q.K^T and P.V */ + 2.0 * T * d * ff * (gated ? 3 : 2);
     return per_layer * in->n_layers;
 }
 
