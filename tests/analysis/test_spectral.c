@@ -357,7 +357,7 @@ static void test_sink_entropy(void)
     for (int trial = 0; trial < 20; trial++) {
         int n = 2 + (int)(urand() * 50);
         float *A = malloc(sizeof(float) * n * n);
-        double c[64], srt[64];
+        double c[64], srt[64] = {0};
         int used[64] = {0};
         for (int j = 0; j < n; j++) c[j] = 0;
         for (int i = 0; i < n * n; i++) {
