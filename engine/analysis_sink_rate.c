@@ -1,6 +1,7 @@
 /* analysis_sink_rate.c: Gu et al.'s Sink_k^eps for one prompt, and the alpha_k heat maps.
  *
- *   alpha_k^{l,h} = 1/(T-k+1) * sum_{t=k..T} A^{l,h}_{t,k}     (causal; the column mean for encoders)
+ *   alpha_k^{l,h} = 1/(T-k+1) * sum_{t=k..T} A^{l,h}_{t,k}     (causal; the column mean for encoders;
+ *                   on a sliding-window layer the mean over the W queries that can see key k)
  *   Sink_k^eps    = 100% * mean over layers l and heads h of 1[alpha_k^{l,h} > eps]   (strict >)
  *
  * The paper's Sink_k^eps is also averaged over prompts; that mean is taken over the task rows of
@@ -69,7 +70,7 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
     for (int l = 0; l < L; l++)
         for (int h = 0; h < H; h++) {
             const float *A = cap->attn + ((size_t)l * H + h) * T * T; /* [T][T] */
-            ss_column_importance(A, T, cap->causal, alpha);
+            ss_column_importance_window(A, T, cap->causal, ss_capture_window(cap, l), alpha);
             for (int e = 0; e < eps->n_list; e++) {
                 const float eps_f = (float)eps->list[e]; /* compared in fp32, as Gu et al.'s torch code does */
                 for (int k = 0; k < T; k++)

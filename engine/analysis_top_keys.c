@@ -3,7 +3,10 @@
  * Two conventions, stored side by side (science.md b0, pitfall C1):
  *  - raw:   argmax_j r_j, r_j = (1/T) sum_i A_ij over all rows, masked zeros included (the authors' code);
  *  - alpha: argmax_j alpha_j with the causal (T-j) normalisation, over keys that at least
- *           max(min_queries, ceil(T/4)) queries can see (for encoders alpha = r and every key counts). */
+ *           max(min_queries, ceil(T/4)) queries can see (for encoders alpha = r and every key counts);
+ *           on a sliding-window layer (Gemma-3's local layers) a key's visible queries are the W after it,
+ *           and the quarter is of W.
+ * Each top key's token class (capture.h SS_TOK_*) is stored beside it, for the frame classifier. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +40,11 @@ static ss_status declare(const ss_analysis_spec *spec, const ss_model_dims *dims
     decl(&out[2], "top_key_alpha", SS_DT_I32, dims, "position",
          "[layer][head] 0-based position of the key with the largest alpha_j among keys with enough visible queries");
     decl(&out[3], "top_alpha", SS_DT_F32, dims, "probability", "[layer][head] alpha_j of that key");
-    *n_out = 4;
+    decl(&out[4], "top_class", SS_DT_I32, dims, "class",
+         "[layer][head] class of top_key: 0 content, 1 first position, 2 start special (BOS/[CLS]), 3 end special "
+         "(EOS/[SEP]), 4 punctuation");
+    decl(&out[5], "top_class_alpha", SS_DT_I32, dims, "class", "[layer][head] class of top_key_alpha (as top_class)");
+    *n_out = 6;
     return SS_OK;
 }
 
@@ -50,21 +57,26 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
     float *top_share = bufs[1];       /* [L][H] */
     int32_t *top_key_alpha = bufs[2]; /* [L][H] */
     float *top_alpha = bufs[3];       /* [L][H] */
+    int32_t *top_class = bufs[4];     /* [L][H] */
+    int32_t *top_class_alpha = bufs[5]; /* [L][H] */
     float *v = malloc((size_t)T * sizeof *v); /* [T] */
     if (!v) return ss_fail(SS_ERR_NOMEM, "top_keys: out of memory");
-    const int n_cand = ss_key_candidates(T, cap->causal, min_q);
-    for (int l = 0; l < L; l++)
+    for (int l = 0; l < L; l++) {
+        const int n_cand = ss_key_candidates_window(T, cap->causal, ss_capture_window(cap, l), min_q);
         for (int h = 0; h < H; h++) {
             const float *A = cap->attn + ((size_t)l * H + h) * T * T; /* [T][T] */
             const size_t o = (size_t)l * H + h;
             ss_column_mean(A, T, v);
             top_key[o] = ss_argmax(v, T);
             top_share[o] = v[top_key[o]];
+            top_class[o] = ss_capture_class(cap, top_key[o]);
             if (n_cand == 0) continue; /* too short for the alpha convention: left at -1 / NaN */
-            ss_column_importance(A, T, cap->causal, v);
+            ss_column_importance_window(A, T, cap->causal, ss_capture_window(cap, l), v);
             top_key_alpha[o] = ss_argmax(v, n_cand);
             top_alpha[o] = v[top_key_alpha[o]];
+            top_class_alpha[o] = ss_capture_class(cap, top_key_alpha[o]);
         }
+    }
     free(v);
     return SS_OK;
 }

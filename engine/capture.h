@@ -16,6 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Token classes, in the order a token is tested: a start special (BOS, [CLS]) or an end special (EOS,
+ * [SEP]) by id, whatever the position; otherwise the first position; otherwise punctuation (the token's
+ * text, without the tokenizer's word markers "Ġ", "▁", "##" and whitespace, is non-empty and only
+ * ASCII punctuation, or a newline); otherwise content. */
+enum { SS_TOK_CONTENT = 0, SS_TOK_FIRST = 1, SS_TOK_START = 2, SS_TOK_END = 3, SS_TOK_PUNCT = 4, SS_TOK_N_CLASSES = 5 };
+
 typedef struct {
     int n_layers, n_heads, n_kv_heads, n_tokens, d_model, d_head;
     int causal;            /* 1: A[l][h][i][j] = 0 for j > i */
@@ -35,8 +41,22 @@ typedef struct {
     /* [L] the sliding window of each layer: query i sees keys j with i − window < j <= i; 0 = no window
      * (every key up to the causal mask). Gemma-3's local layers have one; every other layer 0. */
     int32_t *window;
+    /* [L] each layer's attention output projection W_O, as the model holds it (not a copy): [d][H·d_h]
+     * (nn.Linear, out × in) or, with w_o_conv1d = 1 (GPT-2's Conv1D), [H·d_h][d]. Head h's block is
+     * columns (rows) h·d_h .. (h+1)·d_h − 1. Valid while the model is loaded. The bias is not part of
+     * any head's path and is left out. */
+    const float **w_o;
+    int w_o_conv1d;
+    /* [T] the class of each token (science.md b0): SS_TOK_* below. Set by ss_model_forward from the
+     * model's special ids and tokenizer (content and first position only when it has no tokenizer). */
+    uint8_t *token_class;
     void *arena;           /* the block every buffer above points into (model.c owns it) */
     size_t arena_size;     /* its size in bytes */
 } ss_capture;
+
+/* Layer l's window (0 when the capture has no window array, as hand-built test captures). */
+static inline int ss_capture_window(const ss_capture *c, int l) { return c->window ? c->window[l] : 0; }
+/* Token t's class, or -1 when the capture has none. */
+static inline int ss_capture_class(const ss_capture *c, int t) { return c->token_class ? c->token_class[t] : -1; }
 
 #endif

@@ -9,6 +9,9 @@
  *   bidirectional: alpha[j] = 1/T       * sum_{i=0..T-1} A[i][j]   (the raw column mean r_j)
  * Accumulates in double. alpha: [T]. */
 void ss_column_importance(const float *A, int T, int causal, float *alpha);
+/* The same on a sliding-window layer (window W > 0, causal): key j is seen by queries j .. min(T, j+W)−1,
+ * so alpha[j] = their mean; W <= 0 (or >= T) is ss_column_importance. */
+void ss_column_importance_window(const float *A, int T, int causal, int window, float *alpha);
 
 /* Raw column mean r[j] = 1/T * sum_i A[i][j], masked zeros included (the authors' convention). r: [T]. */
 void ss_column_mean(const float *A, int T, float *r);
@@ -20,5 +23,8 @@ int ss_argmax(const float *v, int n_candidates);
  * otherwise the keys j seen by T - j >= max(min_queries, ceil(T/4)) queries. 0 when even key 0 is
  * seen by fewer than min_queries queries (a prompt shorter than min_queries). */
 int ss_key_candidates(int T, int causal, int min_queries);
+/* With a sliding window W (> 0, < T): a key has at most W visible queries, so the quarter is of W:
+ * keys seen by min(T − j, W) >= max(min_queries, ceil(W/4)) queries. 0 when min_queries > W. */
+int ss_key_candidates_window(int T, int causal, int window, int min_queries);
 
 #endif

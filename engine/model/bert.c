@@ -138,6 +138,7 @@ static ss_status bert_forward(void *state, const int32_t *ids, int n, ss_capture
     SS_TRY(ss_scratch_grow(&b->s, n));
     SS_TRY(ss_posenc_prepare(&b->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, b->L, b->H, b->H, b->d, b->d_h, 0));
+    for (int l = 0; l < b->L; l++) cap->w_o[l] = b->layers[l].wo;
 
     const int T = n, d = b->d;
     const size_t td = (size_t)T * d;

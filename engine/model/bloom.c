@@ -132,6 +132,7 @@ static ss_status bloom_forward(void *state, const int32_t *ids, int n, ss_captur
     SS_TRY(ss_scratch_grow(&b->s, n));
     SS_TRY(ss_posenc_prepare(&b->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, b->L, b->H, b->H, b->d, b->d_h, 1));
+    for (int l = 0; l < b->L; l++) cap->w_o[l] = b->layers[l].w_o;
 
     const int T = n, d = b->d, H = b->H, d_h = b->d_h;
     const size_t td = (size_t)T * d, hn = (size_t)H * T * d_h;

@@ -232,6 +232,7 @@ static ss_status gemma3_forward(void *state, const int32_t *ids, int n, ss_captu
     SS_TRY(grow_tables(m, n));
     SS_TRY(ss_posenc_prepare(&m->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, m->L, m->H, m->H_kv, m->d, m->d_h, 1));
+    for (int l = 0; l < m->L; l++) cap->w_o[l] = m->layers[l].wo;
     for (int l = 0; l < m->L; l++) cap->window[l] = m->layers[l].sliding ? m->window : 0;
 
     const int T = n, d = m->d, H = m->H, Hkv = m->H_kv, d_h = m->d_h, nq = H * d_h, nkv = Hkv * d_h;

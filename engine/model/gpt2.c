@@ -137,6 +137,8 @@ static ss_status gpt2_forward(void *state, const int32_t *ids, int n, ss_capture
     SS_TRY(ss_scratch_grow(&g->s, n));
     SS_TRY(ss_posenc_prepare(&g->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, g->L, g->H, g->H, g->d, g->d_h, 1));
+    for (int l = 0; l < g->L; l++) cap->w_o[l] = g->layers[l].w_proj;
+    cap->w_o_conv1d = 1; /* Conv1D: [H·d_h][d] */
 
     const int T = n, d = g->d, H = g->H, d_h = g->d_h;
     const size_t td = (size_t)T * d, hn = (size_t)H * T * d_h;

@@ -134,6 +134,7 @@ static ss_status llama_forward(void *state, const int32_t *ids, int n, ss_captur
     SS_TRY(ss_scratch_grow(&m->s, n));
     SS_TRY(ss_posenc_prepare(&m->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, m->L, m->H, m->H_kv, m->d, m->d_h, 1));
+    for (int l = 0; l < m->L; l++) cap->w_o[l] = m->layers[l].wo;
 
     const int T = n, d = m->d, H = m->H, Hkv = m->H_kv, d_h = m->d_h, nq = H * d_h, nkv = Hkv * d_h;
     const size_t td = (size_t)T * d, qn = (size_t)H * T * d_h, kn = (size_t)Hkv * T * d_h;

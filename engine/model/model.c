@@ -3,6 +3,7 @@
  * frame. */
 #include "model.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h> /* model.safetensors.index.json, for the hash */
 #include <stdio.h>
@@ -222,9 +223,57 @@ void ss_model_frame(const ss_model_info *info, ss_bos_policy bos, int32_t *pre, 
     }
 }
 
+/* 1 when a token's text is punctuation or a newline (capture.h, SS_TOK_PUNCT). */
+static int is_punct_text(const char *s)
+{
+    int n = 0;
+    while (*s) {
+        if (!strncmp(s, "\xc4\xa0", 2) || !strncmp(s, "\xe2\x96\x81", 3) || !strncmp(s, "##", 2)) { /* Ġ ▁ ## */
+            s += s[0] == '#' ? 2 : (s[0] == '\xc4' ? 2 : 3);
+            continue;
+        }
+        if (!strncmp(s, "\xc4\x8a", 2) || !strncmp(s, "<0x0A>", 6)) { /* Ċ (byte-level "\n"), byte piece */
+            s += s[0] == '<' ? 6 : 2;
+            n++;
+            continue;
+        }
+        const unsigned char c = (unsigned char)*s;
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            n += c == '\n';
+            s++;
+            continue;
+        }
+        if (c >= 0x80 || !ispunct(c)) return 0;
+        n++;
+        s++;
+    }
+    return n > 0;
+}
+
+void ss_model_token_classes(const ss_model *m, const int32_t *ids, int n, uint8_t *cls)
+{
+    const ss_model_info *in = &m->cfg.info;
+    for (int t = 0; t < n; t++) {
+        const int32_t id = ids[t];
+        const char *text = m->tok ? ss_tokenizer_token(m->tok, id) : NULL;
+        if ((in->bos_id >= 0 && id == in->bos_id) || (in->cls_id >= 0 && id == in->cls_id))
+            cls[t] = SS_TOK_START;
+        else if ((in->eos_id >= 0 && id == in->eos_id) || (in->sep_id >= 0 && id == in->sep_id))
+            cls[t] = SS_TOK_END;
+        else if (t == 0)
+            cls[t] = SS_TOK_FIRST;
+        else if (text && is_punct_text(text))
+            cls[t] = SS_TOK_PUNCT;
+        else
+            cls[t] = SS_TOK_CONTENT;
+    }
+}
+
 ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *cap)
 {
-    return m->arch->forward(m->state, ids, n, cap);
+    ss_status st = m->arch->forward(m->state, ids, n, cap);
+    if (st == SS_OK) ss_model_token_classes(m, ids, n, cap->token_class);
+    return st;
 }
 
 ss_status ss_model_set_encoding(ss_model *m, const ss_encoding_spec *enc)
@@ -275,7 +324,8 @@ ss_status ss_capture_alloc(ss_capture *cap, const int32_t *ids, int T, int L, in
     /* float counts, in arena order; each part starts 64-byte aligned */
     const size_t n_attn = (size_t)L * H * t * t, n_hidden = (size_t)(L + 1) * t * d, n_pre = t * d,
                  n_ao = (size_t)L * t * d;
-    const size_t parts[] = {n_attn, n_hidden, n_pre, qn, qn, kn, kn, kn, n_ao, (t * sizeof(int32_t) + 3) / 4, (size_t)L};
+    const size_t parts[] = {n_attn, n_hidden, n_pre, qn, qn, kn, kn, kn, n_ao, (t * sizeof(int32_t) + 3) / 4, (size_t)L,
+                            (size_t)L * sizeof(float *) / sizeof(float) + 1, (t + 3) / 4};
     size_t off[sizeof parts / sizeof parts[0]], total = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         off[i] = total;
@@ -311,6 +361,10 @@ ss_status ss_capture_alloc(ss_capture *cap, const int32_t *ids, int T, int L, in
     cap->tokens = tokens;
     cap->window = (int32_t *)(void *)(base + off[10]); /* [L] */
     memset(cap->window, 0, (size_t)L * sizeof *cap->window);
+    cap->w_o = (const float **)(void *)(base + off[11]); /* [L] */
+    memset(cap->w_o, 0, (size_t)L * sizeof *cap->w_o);
+    cap->token_class = (uint8_t *)(void *)(base + off[12]); /* [T] */
+    memset(cap->token_class, 0, t);
     cap->n_layers = L;
     cap->n_heads = H;
     cap->n_kv_heads = H_kv;

@@ -54,6 +54,8 @@ int ss_model_weight(const ss_model *m, int i, const char **name, const char **ty
 /* buf = the stored types with their tensor counts, most frequent first: "Q4_K 121, Q6_K 13, F32 55"
  * (what a results file records as the model's source quantisation). Cut at cap (always terminated). */
 void ss_model_weight_types(const ss_model *m, char *buf, size_t cap);
+/* cls[t] = the class (capture.h SS_TOK_*) of token ids[t] at position t, for t < n. */
+void ss_model_token_classes(const ss_model *m, const int32_t *ids, int n, uint8_t *cls);
 /* A .gguf file: the sha256 (hex) of the file. A directory:
  * sha256 (hex) over config.json, the weight files and the tokenizer files, in a fixed order:
  * config.json; tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt (those

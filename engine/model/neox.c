@@ -143,6 +143,7 @@ static ss_status neox_forward(void *state, const int32_t *ids, int n, ss_capture
     SS_TRY(ss_scratch_grow(&m->s, n));
     SS_TRY(ss_posenc_prepare(&m->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, m->L, m->H, m->H, m->d, m->d_h, 1));
+    for (int l = 0; l < m->L; l++) cap->w_o[l] = m->layers[l].w_o;
 
     const int T = n, d = m->d, H = m->H, d_h = m->d_h;
     const size_t td = (size_t)T * d, hn = (size_t)H * T * d_h;

@@ -34,6 +34,13 @@ int main(void)
     ss_column_importance(&g_attn[0][0][0], 4, 1, alpha);
     const float want_alpha[4] = {0.5625f, 1.0f / 3.0f, 0.25f, 0.25f};
     for (int k = 0; k < 4; k++) CHECK_NEAR(alpha[k], want_alpha[k], 1e-7);
+    /* a sliding window of 2: key j is seen by queries j and j+1 only (the last key by itself) */
+    ss_column_importance_window(&g_attn[0][0][0], 4, 1, 2, alpha);
+    const float want_win[4] = {0.75f, 0.375f, 0.25f, 0.25f};
+    for (int k = 0; k < 4; k++) CHECK_NEAR(alpha[k], want_win[k], 1e-7);
+    CHECK(ss_key_candidates_window(64, 1, 8, 1) == 63);  /* need max(1, ceil(8/4)) = 2 queries: keys 0..62 */
+    CHECK(ss_key_candidates_window(64, 1, 8, 9) == 0);   /* no key has 9 queries in a window of 8 */
+    CHECK(ss_key_candidates_window(64, 1, 0, 1) == ss_key_candidates(64, 1, 1));
     ss_column_mean(&g_attn[0][0][0], 4, r);
     const float want_r[4] = {0.5625f, 0.25f, 0.125f, 0.0625f};
     for (int k = 0; k < 4; k++) CHECK_NEAR(r[k], want_r[k], 1e-7);
@@ -83,13 +90,17 @@ int main(void)
     ss_param_value tk_params[1] = {{.name = "min_queries", .type = SS_PARAM_INT, .num = 2}};
     ss_analysis_spec tk_spec = {.name = "top", .type = "top_keys", .params = tk_params, .n_params = 1};
     const ss_analysis_type *tk = ss_analysis_find("top_keys");
-    CHECK(tk != NULL && tk->declare(&tk_spec, &dims, decl, &nd) == SS_OK && nd == 4);
-    int32_t top_key[2], top_key_alpha[2];
+    CHECK(tk != NULL && tk->declare(&tk_spec, &dims, decl, &nd) == SS_OK && nd == 6);
+    int32_t top_key[2], top_key_alpha[2], top_class[2], top_class_alpha[2];
     float top_share[2], top_alpha[2];
     top_key_alpha[0] = top_key_alpha[1] = -1;
     top_alpha[0] = top_alpha[1] = NAN;
-    void *tbufs[4] = {top_key, top_share, top_key_alpha, top_alpha};
+    uint8_t classes[4] = {SS_TOK_START, SS_TOK_CONTENT, SS_TOK_PUNCT, SS_TOK_END};
+    cap.token_class = classes;
+    void *tbufs[6] = {top_key, top_share, top_key_alpha, top_alpha, top_class, top_class_alpha};
     CHECK(tk->compute(&tk_spec, &dims, &cap, tbufs) == SS_OK);
+    CHECK(top_class[0] == SS_TOK_START && top_class[1] == SS_TOK_START); /* both top keys are position 0 */
+    CHECK(top_class_alpha[0] == SS_TOK_START && top_class_alpha[1] == SS_TOK_PUNCT);
     CHECK(top_key[0] == 0 && top_key[1] == 0); /* head 1: a four-way tie of r = 0.25 -> position 0 */
     CHECK_NEAR(top_share[0], 0.5625, 1e-7);
     CHECK_NEAR(top_share[1], 0.25, 1e-7);
