@@ -1429,10 +1429,57 @@ done:
     free(seen);
 }
 
+/* ---------------------------------------------------------------- frames (the frame classifier's thresholds) */
+
+enum { F_THETA_C, F_PHI, F_THETA_B, F_THETA_D, F_SKIP, F_BOOT, F_SEED, F_N };
+static const char *const FRAMES_KEYS[F_N] = {"theta_c", "phi", "theta_b", "theta_d", "skip_layers", "bootstrap",
+                                             "seed"};
+/* [lo, hi] per key: science.md (d)'s tuning ranges, widened (theta_c [0.8, 0.95], phi [0.8, 1], theta_b [0.4, 0.6],
+ * theta_d [0.3, 0.6] there). The seed's range is [0, 2^64). */
+static const double FRAMES_RANGE[F_N][2] = {{0.5, 1.0}, {0.5, 1.0}, {0.25, 0.9}, {0.1, 0.9},
+                                            {0, 1000},  {0, 100000}, {0, 18446744073709551615.0}};
+
+void ss_frames_params_default(ss_frames_params *p)
+{
+    *p = (ss_frames_params){.theta_c = 0.9, .phi = 0.9, .theta_b = 0.5, .theta_d = 0.5, .skip_layers = 2,
+                            .bootstrap = 200, .seed = 0};
+}
+
+int ss_frames_param_range(const char *key, double *lo, double *hi)
+{
+    for (int i = 0; i < F_N; i++)
+        if (key && !strcmp(key, FRAMES_KEYS[i])) {
+            *lo = FRAMES_RANGE[i][0];
+            *hi = FRAMES_RANGE[i][1];
+            return 0;
+        }
+    return -1;
+}
+
+static void parse_frames(vctx *c, const yn *v, ss_frames_params *f)
+{
+    const yn *vals[F_N], *keyn[F_N];
+    if (v->kind != YN_MAP) {
+        type_error(c, v, "'frames'", "a mapping");
+        return;
+    }
+    map_fields(c, v, "frames", FRAMES_KEYS, F_N, 1, vals, keyn);
+    double *reals[] = {&f->theta_c, &f->phi, &f->theta_b, &f->theta_d};
+    for (int k = F_THETA_C; k <= F_THETA_D; k++)
+        if (vals[k]) want_real(c, vals[k], FRAMES_KEYS[k], FRAMES_RANGE[k][0], 0, FRAMES_RANGE[k][1], reals[k]);
+    if (vals[F_SKIP])
+        want_int_i(c, vals[F_SKIP], "skip_layers", (int)FRAMES_RANGE[F_SKIP][0], (int)FRAMES_RANGE[F_SKIP][1],
+                   &f->skip_layers);
+    if (vals[F_BOOT])
+        want_int_i(c, vals[F_BOOT], "bootstrap", (int)FRAMES_RANGE[F_BOOT][0], (int)FRAMES_RANGE[F_BOOT][1],
+                   &f->bootstrap);
+    if (vals[F_SEED]) want_seed(c, vals[F_SEED], "seed", &f->seed);
+}
+
 /* ---------------------------------------------------------------- the whole sweep */
 
-enum { T_NAME, T_SEED, T_OUTPUT, T_RUN, T_GRID, T_ANALYSES, T_N };
-static const char *const TOP_KEYS[T_N] = {"name", "seed", "output", "run", "grid", "analyses"};
+enum { T_NAME, T_SEED, T_OUTPUT, T_RUN, T_GRID, T_ANALYSES, T_FRAMES, T_N };
+static const char *const TOP_KEYS[T_N] = {"name", "seed", "output", "run", "grid", "analyses", "frames"};
 enum { G_MODEL, G_PROMPTS, G_ENCODING, G_N };
 static const char *const GRID_KEYS[G_N] = {"model", "prompts", "encoding"};
 
@@ -1464,6 +1511,7 @@ static void parse_root(vctx *c, const yn *root, ss_sweep *s)
         if (o) s->output = resolve_path(c, o);
     }
     if (vals[T_RUN]) parse_run(c, vals[T_RUN], s);
+    if (vals[T_FRAMES]) parse_frames(c, vals[T_FRAMES], &s->frames);
     if (vals[T_GRID]) {
         const yn *g = vals[T_GRID], *gv[G_N], *gk[G_N];
         if (g->kind != YN_MAP) {
@@ -1526,6 +1574,7 @@ ss_status ss_sweep_parse(const char *text, size_t len, const char *file, ss_swee
         st = ss_fail(SS_ERR_NOMEM, "out of memory parsing the sweep");
         goto done;
     }
+    ss_frames_params_default(&s->frames);
     s->file = xstrdup(&c, file ? file : "<sweep>");
     s->base_dir = dir_of(&c, file);
     s->text = xstrndup(&c, text, len);
@@ -1544,6 +1593,40 @@ done:
         ss_sweep_free(s);
     else
         *out = s;
+    return st;
+}
+
+ss_status ss_sweep_parse_frames(const char *text, size_t len, const char *file, ss_frames_params *out, int *present,
+                                ss_diags *diags)
+{
+    ss_status st = SS_OK;
+    vctx c = {diags, 0, 0, NULL};
+    ydoc doc = {0};
+    int first_diag = diags ? diags->n : 0;
+    ss_frames_params_default(out);
+    *present = 0;
+    if (!text) {
+        text = "";
+        len = 0;
+    }
+    if (ydoc_load(&c, &doc, text, len) && doc.root && doc.root->kind == YN_MAP) {
+        for (int p = 0; p + 1 < doc.root->n; p += 2) {
+            const yn *k = doc.root->kids[p];
+            if (k->kind == YN_SCALAR && key_is(k, "frames")) {
+                *present = 1;
+                parse_frames(&c, doc.root->kids[p + 1], out);
+                break;
+            }
+        }
+    }
+    diags_sort_from(diags, first_diag);
+    if (c.nomem)
+        st = ss_fail(SS_ERR_NOMEM, "out of memory parsing the sweep %s", file ? file : "");
+    else if (c.n_err)
+        st = ss_fail(SS_ERR_INPUT, "%s: %d error%s in 'frames'", file ? file : "<sweep>", c.n_err,
+                     c.n_err == 1 ? "" : "s");
+    ydoc_free(&doc);
+    if (st != SS_OK) ss_frames_params_default(out);
     return st;
 }
 

@@ -104,6 +104,24 @@ typedef struct {
 
 typedef enum { SS_BACKEND_AUTO = 0, SS_BACKEND_CPU, SS_BACKEND_CUDA } ss_backend_choice;
 
+/* The reference-frame classifier's thresholds (the optional top-level `frames:` mapping; method and defaults in
+ * schemas/frames.md). They do not enter the sweep's fingerprint: the classifier only reads finished results. */
+typedef struct {
+    double theta_c;   /* centralized: a class's share of (head, prompt) pairs in a layer, default 0.9 */
+    double phi;       /* fraction of layers a rule needs, default 0.9 */
+    double theta_b;   /* bidirectional: start/end-special share, default 0.5 */
+    double theta_d;   /* distributed: m_l below this, default 0.5 */
+    int skip_layers;  /* first layers left out of the centralized fraction, default 2 */
+    int bootstrap;    /* resamples of the prompts for the confidence, default 200; 0 = no confidence */
+    uint64_t seed;    /* the bootstrap's seed, default 0 */
+} ss_frames_params;
+
+/* Fills the documented defaults. */
+void ss_frames_params_default(ss_frames_params *p);
+/* The accepted range [lo, hi] of a `frames:` key (the same for the YAML and the command line): 0, or -1 for an
+ * unknown key. */
+int ss_frames_param_range(const char *key, double *lo, double *hi);
+
 typedef struct {
     char *file;          /* the sweep file path as given */
     char *base_dir;      /* its directory */
@@ -118,6 +136,7 @@ typedef struct {
     ss_prompt_spec *prompts;     int n_prompts;
     ss_encoding_spec *encodings; int n_encodings;
     ss_analysis_spec *analyses;  int n_analyses;
+    ss_frames_params frames;     /* `frames:`; the defaults when absent */
 } ss_sweep;
 
 /* One validation error: file:line:col: message. */
@@ -143,6 +162,12 @@ ss_status ss_sweep_parse(const char *text, size_t len, const char *file, ss_swee
 /* Reads the file, then ss_sweep_parse. An unreadable file is one diag at 0:0. */
 ss_status ss_sweep_load(const char *file, ss_sweep **out, ss_diags *diags);
 void ss_sweep_free(ss_sweep *s);
+
+/* Reads only the top-level `frames:` mapping of a sweep's text (nothing else is validated: the results file's
+ * embedded /sweep/yaml, whose model paths may be gone). *present is set to 1 when the key is there; `out` gets the
+ * defaults, overridden by what the mapping gives. SS_ERR_INPUT with the errors in diags when it is invalid. */
+ss_status ss_sweep_parse_frames(const char *text, size_t len, const char *file, ss_frames_params *out, int *present,
+                                ss_diags *diags);
 
 /* Parameter lookup in an analysis spec (by declared name); NULL if absent. */
 const ss_param_value *ss_analysis_param(const ss_analysis_spec *a, const char *name);

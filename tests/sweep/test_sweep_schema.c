@@ -191,6 +191,30 @@ int main(int argc, char **argv)
     parser_keys("run: {" FAR_KEY ": 1}\n", "run", 0, &b);
     check_same(&a, &b, "run keys");
 
+    /* frames: every key, and each default equals the parser's */
+    schema_props(path_get(defs, "frames", NULL), &a);
+    parser_keys("frames: {" FAR_KEY ": 1}\n", "frames", 0, &b);
+    check_same(&a, &b, "frames keys");
+    {
+        ss_frames_params fp;
+        ss_frames_params_default(&fp);
+        json_t *fprops = json_object_get(path_get(defs, "frames", NULL), "properties");
+        const double want[] = {fp.theta_c, fp.phi,         fp.theta_b,   fp.theta_d,
+                               fp.skip_layers, fp.bootstrap, (double)fp.seed};
+        const char *keys[] = {"theta_c", "phi", "theta_b", "theta_d", "skip_layers", "bootstrap", "seed"};
+        for (int i = 0; i < 7; i++) {
+            json_t *k = json_object_get(fprops, keys[i]);
+            json_t *def = json_object_get(k, "default");
+            CHECK_MSG(json_is_number(def) && json_number_value(def) == want[i], "frames.%s: default %g in C", keys[i],
+                      want[i]);
+            double lo, hi;
+            if (i < 6 && ss_frames_param_range(keys[i], &lo, &hi) == 0)
+                CHECK_MSG(json_number_value(json_object_get(k, "minimum")) == lo &&
+                              json_number_value(json_object_get(k, "maximum")) == hi,
+                          "frames.%s: range [%g, %g] in C", keys[i], lo, hi);
+        }
+    }
+
     schema_props(path_get(defs, "grid", NULL), &a);
     parser_keys("grid: {" FAR_KEY ": 1}\n", "grid", 0, &b);
     check_same(&a, &b, "grid keys");

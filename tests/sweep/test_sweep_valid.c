@@ -188,6 +188,8 @@ static void test_minimal_defaults(void)
     CHECK(s->output == NULL);
     CHECK(s->backend == SS_BACKEND_AUTO);
     CHECK(s->threads == 0);
+    CHECK(s->frames.theta_c == 0.9 && s->frames.phi == 0.9 && s->frames.theta_b == 0.5 && s->frames.theta_d == 0.5);
+    CHECK(s->frames.skip_layers == 2 && s->frames.bootstrap == 200 && s->frames.seed == 0);
     CHECK(s->n_models == 1);
     if (s->n_models == 1) {
         CHECK(s->models[0].bos == SS_BOS_MODEL_DEFAULT);
@@ -225,6 +227,9 @@ static void test_wandb_form(void)
     CHECK_STREQ(s->name, "wandb-style");
     CHECK(s->seed == 16);
     CHECK(s->threads == 0 && s->backend == SS_BACKEND_AUTO);
+    /* frames: at the ends of its ranges */
+    CHECK(s->frames.theta_c == 1.0 && s->frames.phi == 0.5 && s->frames.theta_b == 0.25 && s->frames.theta_d == 0.9);
+    CHECK(s->frames.skip_layers == 1000 && s->frames.bootstrap == 0 && s->frames.seed == 18446744073709551615ULL);
     CHECK(s->n_models == 1);
     if (s->n_models == 1) {
         CHECK_STREQ(s->models[0].name, "a");
@@ -367,7 +372,7 @@ static void test_suggestions(void)
         else
             snprintf(want, sizeof want,
                      "s.yaml:2:1: unknown key '%s' in the sweep; valid keys are: name, seed, output, run, grid, "
-                     "analyses\n",
+                     "analyses, frames\n",
                      cases[i].key);
         expect_diag(text, want, 1);
     }
