@@ -58,6 +58,19 @@ const ss_analysis_type *ss_analysis_find(const char *type);
 const ss_analysis_type *const *ss_analysis_all(void);
 
 size_t ss_dataset_elems(const ss_dataset_decl *d);
+/* Fills one declaration: rank dims (unused trailing dims ignored). */
+void ss_decl(ss_dataset_decl *d, const char *name, ss_dtype t, const char *units, const char *doc, int rank, int64_t d0,
+             int64_t d1, int64_t d2);
+/* The numeric value of a declared INT or FLOAT parameter (filled with its default by the parser). */
+double ss_param_num(const ss_analysis_spec *spec, const char *name);
+/* Checks a capture before any analysis reads it: its sizes against dims, and every attention row a
+ * probability vector (finite, >= 0, summing to 1 within SS_ROW_SUM_TOLERANCE). NaN attention would
+ * otherwise read as "no sink" (NaN > eps is false) and a top key at 0. SS_ERR_RANGE / SS_ERR_FORMAT with
+ * the layer, head and row. */
+#define SS_ROW_SUM_TOLERANCE 1e-4
+ss_status ss_capture_validate(const ss_capture *cap, const ss_model_dims *dims);
+/* Abar [T][T] = the mean over heads of layer l's attention (the authors' Ā). */
+void ss_capture_head_mean(const ss_capture *cap, int l, float *Abar);
 size_t ss_dataset_dtype_size(ss_dtype t);
 
 #endif

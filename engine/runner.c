@@ -96,26 +96,6 @@ static int task_level(ss_status st)
     return st == SS_ERR_RANGE || st == SS_ERR_INPUT || st == SS_ERR_FORMAT || st == SS_ERR_IO || st == SS_ERR_NOMEM;
 }
 
-/* The capture must have the sizes the results file was laid out for, and finite probabilities:
- * NaN attention would otherwise read as "no sink" (NaN > eps is false) and a top key at 0. */
-static ss_status check_capture(const ss_capture *cap, const ss_model_dims *dims)
-{
-    if (cap->n_layers != dims->n_layers || cap->n_heads != dims->n_heads || cap->n_tokens > dims->max_tokens)
-        return ss_fail(SS_ERR_FORMAT, "the model produced %d layers x %d heads x %d tokens, but the results file was "
-                                      "laid out for %d x %d x at most %d (did config.json change?)",
-                       cap->n_layers, cap->n_heads, cap->n_tokens, dims->n_layers, dims->n_heads, dims->max_tokens);
-    const size_t per_head = (size_t)cap->n_tokens * cap->n_tokens;
-    for (int l = 0; l < cap->n_layers; l++)
-        for (int h = 0; h < cap->n_heads; h++) {
-            const float *A = cap->attn + ((size_t)l * cap->n_heads + h) * per_head; /* [T][T] */
-            for (size_t i = 0; i < per_head; i++)
-                if (!isfinite(A[i]))
-                    return ss_fail(SS_ERR_RANGE, "non-finite attention probability in layer %d head %d (query %zu, "
-                                                 "key %zu): the model's weights or activations overflow",
-                                   l, h, i / (size_t)cap->n_tokens, i % (size_t)cap->n_tokens);
-        }
-    return SS_OK;
-}
 
 ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
 {
@@ -162,7 +142,7 @@ ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
                            ms->truncate, r->ids, &n);
     if (st == SS_OK) st = ss_model_forward(r->model, r->ids, n, &cap);
     ss_model_dims dims = ss_results_dims(r->res, tk->model);
-    if (st == SS_OK) st = check_capture(&cap, &dims);
+    if (st == SS_OK) st = ss_capture_validate(&cap, &dims);
     if (st == SS_OK) {
         for (int a = 0; a < s->n_analyses && st == SS_OK; a++) {
             int nd = 0;

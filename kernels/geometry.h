@@ -106,4 +106,17 @@ int ss_geometric_alignment(const float *A /* [n][n] row = query, column = key */
 int ss_pca_correlation(const float *A /* [n][n] row = query, column = key */, const float *h_pre /* [n][d] */, int n,
                        int d, double *r_abs /* [3] or NULL */, double *mean_r);
 
+/* ---- fast paths, each tested against the plain version above (test_geometry). */
+
+/* C [n][n] = cos(h_i, h_j) for every pair (0 when a norm is 0; 1 on the diagonal of a non-zero row), from
+ * the double Gram matrix h·hᵀ (cblas_dsyrk). Returns 0, or -1 when out of memory. */
+int ss_cosine_matrix(const float *h /* [n][d] */, int n, int d, double *C /* [n][n] */);
+/* ss_geometric_alignment with the cosines given (C from ss_cosine_matrix): the cosines depend only on h_pre, so
+ * a layer computes them once and every head only correlates. Same pairs, same NaN rules. */
+double ss_alignment_from_cos(const float *A /* [n][n] */, const double *C /* [n][n] */, int n, int causal);
+/* ss_qk_decompose with all q_t·k_j from one cblas_dgemm and the norms computed once (the plain version
+ * recomputes them inside its O(n²) loop). Returns 0, or -1 when out of memory. */
+int ss_qk_decompose_blas(const float *q /* [n][d_h] */, const float *k /* [n][d_h] */, const float *v /* [n][d_h] */,
+                         int n, int d_h, int s, int causal, ss_qk_decomp *out);
+
 #endif

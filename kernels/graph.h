@@ -65,6 +65,11 @@ size_t ss_graph_workspace_bytes(int n);
  * Returns 0, or -1 on n < 1, out-of-memory or a LAPACK failure (then *out is unspecified). */
 int ss_graph_metrics_compute(const float *A, int n, float tau, int include_diag, void *work, int *deg, double *eig,
                              ss_graph_metrics *out);
+/* The same without the Laplacian spectrum (fiedler, spectral_gap, lambda_max are NaN): the degree metrics
+ * only, O(n^2) and no LAPACK call, for per-head use where an eigen-decomposition per head would cost more
+ * than the forward pass. */
+int ss_graph_degree_metrics_compute(const float *A, int n, float tau, int include_diag, void *work, int *deg,
+                                    ss_graph_metrics *out);
 
 /* Gini of n non-negative values already sorted ascending, d_(1) <= ... <= d_(n) (header formula, 1-based ranks);
  * 0 when all are 0 or n < 1. sorted [n]. */

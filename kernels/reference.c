@@ -56,6 +56,64 @@ int ss_reference_tokens(const float *s, int n, int n_candidates, const ss_reftok
     return k;
 }
 
+/* RM, DI and IC of one query from its output t [dz] and reference part rho [dz]; 0 when |t| = 0. */
+static int influence_one(const double *t, const double *rho, int dz, double *rm, double *di, double *ic)
+{
+    double tt = 0.0, rr = 0.0, rt = 0.0;
+    for (int c = 0; c < dz; c++) {
+        tt += t[c] * t[c];
+        rr += rho[c] * rho[c];
+        rt += rho[c] * t[c];
+    }
+    const double nt = sqrt(tt), nr = sqrt(rr);
+    if (!(nt > 0.0)) return 0;
+    *rm = nr / nt > 1.0 ? 1.0 : nr / nt;
+    double cosv = nr > 0.0 ? rt / (nr * nt) : 0.0;
+    if (cosv > 1.0) cosv = 1.0;
+    if (cosv < -1.0) cosv = -1.0;
+    *di = (cosv + 1.0) / 2.0;
+    *ic = nr > 1e6 ? 1e6 : nr;
+    return 1;
+}
+
+int ss_reference_influence_parts(const float *t, const float *rho, int n, int d, const unsigned char *in_R,
+                                 ss_ref_influence_stats *stats)
+{
+    double *tq = malloc((size_t)(d > 0 ? d : 1) * 2 * sizeof *tq); /* [d] t_i, then [d] rho_i */
+    if (!tq) return -1;
+    double *rq = tq + (d > 0 ? d : 1);
+    ss_ref_influence_stats st = {0, 0, 0, 0.0, 0.0, 0.0};
+    for (int i = 0; i < n; i++) {
+        if (in_R && in_R[i]) {
+            st.n_reference++;
+            continue;
+        }
+        for (int c = 0; c < d; c++) {
+            tq[c] = t[(long)i * d + c];
+            rq[c] = rho[(long)i * d + c];
+        }
+        double rm, di, ic;
+        if (!influence_one(tq, rq, d, &rm, &di, &ic)) {
+            st.n_degenerate++;
+            continue;
+        }
+        st.n_entered++;
+        st.rm_mean += rm;
+        st.di_mean += di;
+        st.ic_mean += ic;
+    }
+    if (st.n_entered > 0) {
+        st.rm_mean /= st.n_entered;
+        st.di_mean /= st.n_entered;
+        st.ic_mean /= st.n_entered;
+    } else {
+        st.rm_mean = st.di_mean = st.ic_mean = NAN;
+    }
+    *stats = st;
+    free(tq);
+    return 0;
+}
+
 int ss_reference_influence(const float *A, int n, const float *z, int dz, int ld_z, const int *R, int n_R, double *RM,
                            double *DI, double *IC, ss_ref_influence_stats *stats)
 {
@@ -89,24 +147,10 @@ int ss_reference_influence(const float *A, int n, const float *z, int dz, int ld
                     for (int c = 0; c < dz; c++) rho[c] += a * zj[c];
             }
         }
-        double tt = 0.0, rr = 0.0, rt = 0.0;
-        for (int c = 0; c < dz; c++) {
-            tt += t[c] * t[c];
-            rr += rho[c] * rho[c];
-            rt += rho[c] * t[c];
-        }
-        double nt = sqrt(tt), nr = sqrt(rr);
-        if (!(nt > 0.0)) {
+        if (!influence_one(t, rho, dz, &rm, &di, &ic)) {
             st.n_degenerate++;
             goto store;
         }
-        rm = nr / nt;
-        if (rm > 1.0) rm = 1.0;
-        double cosv = nr > 0.0 ? rt / (nr * nt) : 0.0;
-        if (cosv > 1.0) cosv = 1.0;
-        if (cosv < -1.0) cosv = -1.0;
-        di = (cosv + 1.0) / 2.0;
-        ic = nr > 1e6 ? 1e6 : nr;
         st.n_entered++;
         st.rm_mean += rm;
         st.di_mean += di;

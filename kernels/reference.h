@@ -71,6 +71,14 @@ int ss_reference_influence(const float *A /* [n][n] row = query, column = key */
                            int ld_z, const int *R /* [n_R] */, int n_R, double *RM /* [n] or NULL */,
                            double *DI /* [n] or NULL */, double *IC /* [n] or NULL */, ss_ref_influence_stats *stats);
 
+/* b3 on outputs already summed: t [n][d] = each query's output and rho [n][d] = the part of it that comes
+ * from the reference keys, for a decomposition the caller did itself (sinkscope's corrected variant sums
+ * every head's W_O^h·Σ_j A^h_ij v^h_j, so t is the attention block's output without its bias). Same
+ * per-query RM, DI, IC, exclusions (in_R may be NULL) and means as ss_reference_influence. Returns 0,
+ * or -1 when out of memory. */
+int ss_reference_influence_parts(const float *t /* [n][d] */, const float *rho /* [n][d] */, int n, int d,
+                                 const unsigned char *in_R /* [n] or NULL */, ss_ref_influence_stats *stats);
+
 /* C2's "true value" vectors of head h, what the head writes to the residual stream:
  *   z[j][r] = sum_{c=0..d_h-1} W_O[r][h*d_h + c] * v[j][c],   j < n, r < d_model
  * with W_O stored [d_model][H*d_h] row-major (PyTorch's o_proj.weight: out_features x in_features; head h owns

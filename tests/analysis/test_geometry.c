@@ -466,8 +466,56 @@ static void test_pca(void)
     CHECK(isnan(mean) && isnan(rk[0]));
 }
 
+/* The BLAS fast paths against the plain versions on random inputs: the cosine matrix + per-head
+ * correlation against ss_geometric_alignment, and ss_qk_decompose_blas against ss_qk_decompose, both
+ * masks, several sinks and sizes (1e-12 relative: both accumulate in double, only the order differs). */
+static void test_fast_paths(void)
+{
+    const int ns[] = {2, 3, 7, 33}, d = 19;
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++) {
+        const int n = ns[a];
+        float *A = malloc((size_t)n * n * sizeof *A), *h = malloc((size_t)n * d * sizeof *h);
+        float *q = malloc((size_t)n * d * sizeof *q), *k = malloc((size_t)n * d * sizeof *k);
+        float *v = malloc((size_t)n * d * sizeof *v);
+        double *C = malloc((size_t)n * n * sizeof *C);
+        if (!A || !h || !q || !k || !v || !C) abort();
+        for (int i = 0; i < n * n; i++) A[i] = (float)uniform01();
+        fill_normal(h, n * d);
+        fill_normal(q, n * d);
+        fill_normal(k, n * d);
+        fill_normal(v, n * d);
+        for (int c = 0; c < d; c++) h[c] = 0.0f; /* a zero row: cos 0 by convention on both paths */
+        CHECK(ss_cosine_matrix(h, n, d, C) == 0);
+        for (int causal = 0; causal <= 1; causal++) {
+            double r_ref;
+            CHECK(ss_geometric_alignment(A, h, n, d, causal, &r_ref) == 0);
+            const double r_fast = ss_alignment_from_cos(A, C, n, causal);
+            CHECK_MSG((isnan(r_ref) && isnan(r_fast)) || fabs(r_ref - r_fast) <= 1e-12,
+                      "alignment n=%d causal=%d: %.17g vs %.17g", n, causal, r_ref, r_fast);
+            for (int sink = 0; sink < n && sink < 3; sink++) {
+                ss_qk_decomp x, y;
+                ss_qk_decompose(q, k, v, n, d, sink, causal, &x);
+                CHECK(ss_qk_decompose_blas(q, k, v, n, d, sink, causal, &y) == 0);
+                const double px[] = {x.k_norm_ratio, x.v_norm_ratio, x.cos_sink, x.cos_other, x.q_norm_mean};
+                const double py[] = {y.k_norm_ratio, y.v_norm_ratio, y.cos_sink, y.cos_other, y.q_norm_mean};
+                CHECK(x.n_queries == y.n_queries);
+                for (int m = 0; m < 5; m++)
+                    CHECK_MSG((isnan(px[m]) && isnan(py[m])) || fabs(px[m] - py[m]) <= 1e-12 * fmax(1.0, fabs(px[m])),
+                              "qk n=%d causal=%d sink=%d field %d: %.17g vs %.17g", n, causal, sink, m, px[m], py[m]);
+            }
+        }
+        free(A);
+        free(h);
+        free(q);
+        free(k);
+        free(v);
+        free(C);
+    }
+}
+
 int main(void)
 {
+    test_fast_paths();
     test_pearson_and_norms();
     test_anisotropy_and_erank();
     test_qk();

@@ -44,6 +44,7 @@ static void check_exp(void)
     CHECK(ss_exp_fast(-88.0f) == 0.0f);
     CHECK(ss_exp_fast(-1000.0f) == 0.0f);
     CHECK(isinf(ss_exp_fast(88.8f)) && ss_exp_fast(1000.0f) > 0);
+    CHECK(isnan(ss_exp_fast(NAN)));
 }
 
 typedef void (*act_fn)(float *, size_t);
