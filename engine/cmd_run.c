@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "device.h"
+#include "frames.h"
 #include "plan.h"
 #include "results.h"
 #include "runner.h"
@@ -376,6 +377,16 @@ static int run(const run_args *a, MPI_Comm comm)
             if (stats.n_failed > 20) fprintf(stderr, "  ... and %d more (see /tasks/error)\n", stats.n_failed - 20);
             fprintf(stderr, "[sinkscope] re-run the same command to retry the failed tasks\n");
             code = SS_EXIT_FAILED_TASKS;
+        }
+        /* 7. The reference frames of every (model, encoding, prompt set), from the finished file. */
+        if (ss_frames_applicable(s)) {
+            double t_frames = MPI_Wtime();
+            ss_status fst = ss_frames_update(output, &s->frames, NULL);
+            if (fst == SS_OK)
+                fprintf(stderr, "[sinkscope] reference frames written to /frames in %.2f s (sinkscope frames %s --print)\n",
+                        MPI_Wtime() - t_frames, output);
+            else
+                fprintf(stderr, "[sinkscope] warning: the reference frames could not be written: %s\n", ss_errmsg());
         }
         printf("results: %s\n", output);
         fflush(stdout);
