@@ -12,62 +12,15 @@
 
 #include "capture.h" /* SS_TOK_* */
 #include "frames.h"
+#include "h5attr.h"
 #include "results.h" /* SS_RESULTS_FORMAT, SS_TASK_* */
 
 #define NAME_MAX_ 256
 
 /* ------------------------------------------------------------------ small HDF5 helpers */
 
-static int get_attr_str(hid_t obj, const char *name, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (H5Aexists(obj, name) <= 0) return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    hid_t ft = H5Aget_type(a);
-    int rc = -1;
-    if (H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)) {
-        size_t sz = H5Tget_size(ft);
-        char *buf = calloc(1, sz + 1);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, sz);
-        if (buf && H5Aread(a, mt, buf) >= 0) {
-            snprintf(out, cap, "%s", buf);
-            rc = 0;
-        }
-        H5Tclose(mt);
-        free(buf);
-    }
-    H5Tclose(ft);
-    H5Aclose(a);
-    return rc;
-}
 
-static long long get_attr_int(hid_t obj, const char *name, long long dflt)
-{
-    long long v = dflt;
-    if (H5Aexists(obj, name) <= 0) return dflt;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0 || H5Aread(a, H5T_NATIVE_LLONG, &v) < 0) v = dflt;
-    if (a >= 0) H5Aclose(a);
-    return v;
-}
 
-/* A 1-D float attribute into out[cap]; returns the count (0 for a null dataspace), -1 when absent. */
-static int get_attr_doubles(hid_t obj, const char *name, double *out, int cap)
-{
-    if (H5Aexists(obj, name) <= 0) return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    hid_t sp = H5Aget_space(a);
-    hssize_t n = H5Sget_simple_extent_npoints(sp);
-    int rc = -1;
-    if (H5Sget_simple_extent_type(sp) == H5S_NULL) rc = 0;
-    else if (n >= 0 && n <= cap && H5Aread(a, H5T_NATIVE_DOUBLE, out) >= 0) rc = (int)n;
-    H5Sclose(sp);
-    H5Aclose(a);
-    return rc;
-}
 
 /* Reads a whole numeric dataset as `mem` into a new buffer; dims[] gets its shape. NULL when missing. */
 static void *read_all(hid_t loc, const char *name, hid_t mem, size_t elem, int want_rank, hsize_t *dims)
@@ -92,39 +45,8 @@ static void *read_all(hid_t loc, const char *name, hid_t mem, size_t elem, int w
     return buf;
 }
 
-static herr_t put_attr_str(hid_t obj, const char *name, const char *value)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(value) + 1);
-    H5Tset_strpad(t, H5T_STR_NULLTERM);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Awrite(a, t, value);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return e;
-}
 
-static herr_t put_attr_int(hid_t obj, const char *name, long long v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_LLONG, &v);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return e;
-}
 
-static herr_t put_attr_dbl(hid_t obj, const char *name, double v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_DOUBLE, &v);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return e;
-}
 
 /* A dataset [d0] or [d0][d1] with `doc` and `units` attributes. */
 static herr_t put_dset(hid_t g, const char *name, hid_t ftype, hid_t mtype, int rank, hsize_t d0, hsize_t d1,
@@ -135,8 +57,8 @@ static herr_t put_dset(hid_t g, const char *name, hid_t ftype, hid_t mtype, int 
     hid_t d = H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = d < 0 ? -1 : H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
     if (d >= 0) {
-        if (e >= 0) e = put_attr_str(d, "units", units);
-        if (e >= 0) e = put_attr_str(d, "doc", doc);
+        if (e >= 0) e = ss_h5_put_str(d, "units", units);
+        if (e >= 0) e = ss_h5_put_str(d, "doc", doc);
         H5Dclose(d);
     }
     H5Sclose(sp);
@@ -157,6 +79,7 @@ typedef struct {
     int causal, L, H, n_rows;
     int32_t special[4];
     int n_special;
+    char pos_encoding[32];                               /* /models/<m> positional_encoding */
     char top[NAME_MAX_], sink[NAME_MAX_], ref[NAME_MAX_]; /* analysis group names; "" when absent */
     int32_t *top_pos, *top_class;                        /* [rows][L][H] */
     float *sink_rate;                                    /* [rows][n_eps][T] or NULL */
@@ -170,6 +93,7 @@ typedef struct {
     model_data *models;                                  /* [n_models], by /models index */
     char (*prompt_names)[NAME_MAX_];                     /* [n_prompts], by index */
     char (*enc_names)[NAME_MAX_];                        /* [n_enc], by index */
+    char (*enc_types)[NAME_MAX_];                        /* [n_enc] /encodings/<e> type */
     int32_t *t_model, *t_prompts, *t_enc, *t_row, *t_ntok, *tokens; /* [n_tasks], tokens [n_tasks][T_max] */
     int8_t *t_status;                                    /* [n_tasks] */
 } file_data;
@@ -185,6 +109,7 @@ static void file_data_free(file_data *f)
     free(f->models);
     free(f->prompt_names);
     free(f->enc_names);
+    free(f->enc_types);
     free(f->t_model);
     free(f->t_prompts);
     free(f->t_enc);
@@ -204,7 +129,7 @@ static ss_status read_index_names(hid_t file, const char *group, char (*names)[N
         char nm[NAME_MAX_];
         if (child_name(g, (hsize_t)i, nm, sizeof nm) != 0) continue;
         hid_t c = H5Gopen2(g, nm, H5P_DEFAULT);
-        long long idx = c >= 0 ? get_attr_int(c, "index", -1) : -1;
+        long long idx = c >= 0 ? ss_h5_get_int(c, "index", -1) : -1;
         if (c >= 0) H5Gclose(c);
         if (idx >= 0 && idx < n) snprintf(names[idx], NAME_MAX_, "%s", nm);
     }
@@ -233,7 +158,7 @@ static void find_analysis(hid_t mg, const char *type, char *out)
         if (child_name(mg, i, nm, sizeof nm) != 0) continue;
         hid_t g = H5Gopen2(mg, nm, H5P_DEFAULT);
         if (g < 0) continue;
-        int ok = get_attr_str(g, "type", t, sizeof t) == 0 && !strcmp(t, type);
+        int ok = ss_h5_get_str(g, "type", t, sizeof t) == 0 && !strcmp(t, type);
         H5Gclose(g);
         if (ok) {
             snprintf(out, NAME_MAX_, "%s", nm);
@@ -271,7 +196,7 @@ static ss_status read_model(hid_t file, model_data *md, const char *path)
     if (st == SS_OK && md->sink[0]) {
         hid_t g = H5Gopen2(mg, md->sink, H5P_DEFAULT);
         double eps[64];
-        int n_eps = get_attr_doubles(g, "epsilon", eps, 64);
+        int n_eps = ss_h5_get_doubles(g, "epsilon", eps, 64);
         md->sink_rate = read_all(g, "sink_rate", H5T_NATIVE_FLOAT, sizeof(float), 3, d);
         if (md->sink_rate && n_eps > 0 && (int)d[0] == md->n_rows && (int)d[1] == n_eps && d[2] > 0) {
             md->sink_n_eps = n_eps;
@@ -320,7 +245,7 @@ static ss_status read_file(const char *path, file_data *f)
         return ss_fail(SS_ERR_FORMAT, "%s is not a sinkscope results file (no root attribute format = %s)", path,
                        SS_RESULTS_FORMAT);
     file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0 || get_attr_str(file, "format", fmt, sizeof fmt) != 0 || strcmp(fmt, SS_RESULTS_FORMAT) != 0) {
+    if (file < 0 || ss_h5_get_str(file, "format", fmt, sizeof fmt) != 0 || strcmp(fmt, SS_RESULTS_FORMAT) != 0) {
         st = ss_fail(SS_ERR_FORMAT, "%s: cannot open it as a sinkscope results file", path);
         goto done;
     }
@@ -336,6 +261,18 @@ static ss_status read_file(const char *path, file_data *f)
     }
     SS_TRY(read_index_names(file, "/prompts", f->prompt_names, f->n_prompts, path));
     SS_TRY(read_index_names(file, "/encodings", f->enc_names, f->n_enc, path));
+    f->enc_types = calloc((size_t)f->n_enc + 1, sizeof *f->enc_types);
+    if (!f->enc_types) {
+        st = ss_fail(SS_ERR_NOMEM, "frames: out of memory");
+        goto done;
+    }
+    for (int e = 0; e < f->n_enc; e++) {
+        char gp[NAME_MAX_ + 16];
+        snprintf(gp, sizeof gp, "/encodings/%s", f->enc_names[e]);
+        hid_t ge = H5Gopen2(file, gp, H5P_DEFAULT);
+        if (ge >= 0 && ss_h5_get_str(ge, "type", f->enc_types[e], NAME_MAX_) != 0) f->enc_types[e][0] = 0;
+        if (ge >= 0) H5Gclose(ge);
+    }
     {
         char (*mnames)[NAME_MAX_] = calloc((size_t)f->n_models + 1, NAME_MAX_);
         if (!mnames) {
@@ -356,13 +293,15 @@ static ss_status read_file(const char *path, file_data *f)
             st = ss_fail(SS_ERR_FORMAT, "%s: %s is missing", path, gp);
             goto done;
         }
-        md->causal = (int)get_attr_int(g, "causal", 0);
-        md->L = (int)get_attr_int(g, "n_layers", 0);
-        md->H = (int)get_attr_int(g, "n_heads", 0);
-        md->n_rows = (int)get_attr_int(g, "n_tasks", 0);
+        md->causal = (int)ss_h5_get_int(g, "causal", 0);
+        md->L = (int)ss_h5_get_int(g, "n_layers", 0);
+        md->H = (int)ss_h5_get_int(g, "n_heads", 0);
+        md->n_rows = (int)ss_h5_get_int(g, "n_tasks", 0);
+        if (ss_h5_get_str(g, "positional_encoding", md->pos_encoding, sizeof md->pos_encoding) != 0)
+            md->pos_encoding[0] = 0;
         static const char *const sp[] = {"bos_token_id", "cls_token_id", "sep_token_id", "eos_token_id"};
         for (int i = 0; i < 4; i++) {
-            long long id = get_attr_int(g, sp[i], -1);
+            long long id = ss_h5_get_int(g, sp[i], -1);
             if (id >= 0) md->special[md->n_special++] = (int32_t)id;
         }
         H5Gclose(g), g = -1;
@@ -399,8 +338,19 @@ done:
 typedef struct {
     int model, prompts, enc;
     int n_tasks, n_done, n_failed, n_pending, n_skipped;
+    int absolute_positions; /* the encoding in effect gives each position its own signal (see absolute_positions) */
     ss_frames_result res;
 } group_rec;
+
+/* 1 when the encoding in effect gives every position its own signal: the model's own learned (or any other
+ * absolute) positions under `native`, or a `sinusoidal` / `shuffled` ablation. RoPE, ALiBi and `none` carry no
+ * absolute position (Gu et al. Props. 1-4). An unknown type counts as absolute, so that no frame is dropped on a
+ * guess. */
+static int absolute_positions(const char *enc_type, const char *model_pe)
+{
+    const char *pe = strcmp(enc_type, "native") == 0 ? model_pe : enc_type;
+    return !(strcmp(pe, "rope") == 0 || strcmp(pe, "alibi") == 0 || strcmp(pe, "none") == 0);
+}
 
 static ss_status classify_group(const file_data *f, const ss_frames_params *fp, group_rec *gr)
 {
@@ -419,6 +369,7 @@ static ss_status classify_group(const file_data *f, const ss_frames_params *fp, 
         default: gr->n_pending++; break;
         }
     }
+    gr->absolute_positions = absolute_positions(f->enc_types[gr->enc], md->pos_encoding);
     const size_t N = (size_t)(gr->n_done ? gr->n_done : 1);
     int32_t *pos = malloc(N * per * sizeof *pos);   /* [N][L][H] */
     int32_t *cls = malloc(N * per * sizeof *cls);   /* [N][L][H] */
@@ -449,7 +400,8 @@ static ss_status classify_group(const file_data *f, const ss_frames_params *fp, 
     }
     ss_frames_input in = {.n_prompts = n, .L = L, .H = H, .causal = md->causal, .top_pos = pos, .top_class = cls,
                           .tokens = tok, .n_tokens = ntok, .tok_stride = T, .special_ids = md->special,
-                          .n_special = md->n_special, .sink1 = sink1, .ref_count = R};
+                          .n_special = md->n_special, .sink1 = sink1, .ref_count = R,
+                          .absolute_positions = gr->absolute_positions};
     st = ss_frames_classify(&in, fp, &gr->res);
     if (st == SS_OK && gr->n_tasks > 0 && gr->n_skipped == gr->n_tasks)
         gr->res.none_reason = "the encoding does not apply to the model (every task skipped)";
@@ -477,13 +429,13 @@ static const char *class_name(int c)
 static herr_t write_params(hid_t g, const ss_frames_params *fp)
 {
     herr_t e = 0;
-    e |= put_attr_dbl(g, "theta_c", fp->theta_c);
-    e |= put_attr_dbl(g, "phi", fp->phi);
-    e |= put_attr_dbl(g, "theta_b", fp->theta_b);
-    e |= put_attr_dbl(g, "theta_d", fp->theta_d);
-    e |= put_attr_int(g, "skip_layers", fp->skip_layers);
-    e |= put_attr_int(g, "bootstrap", fp->bootstrap);
-    e |= put_attr_int(g, "seed", (long long)fp->seed);
+    e |= ss_h5_put_double(g, "theta_c", fp->theta_c);
+    e |= ss_h5_put_double(g, "phi", fp->phi);
+    e |= ss_h5_put_double(g, "theta_b", fp->theta_b);
+    e |= ss_h5_put_double(g, "theta_d", fp->theta_d);
+    e |= ss_h5_put_int(g, "skip_layers", fp->skip_layers);
+    e |= ss_h5_put_int(g, "bootstrap", fp->bootstrap);
+    e |= ss_h5_put_int(g, "seed", (long long)fp->seed);
     return e;
 }
 
@@ -500,49 +452,51 @@ static herr_t write_group(hid_t file, const file_data *f, const ss_frames_params
     H5Pclose(lcpl);
     if (g < 0) return -1;
     herr_t e = 0;
-    e |= put_attr_str(g, "label", ss_frame_name(r->label));
-    e |= put_attr_int(g, "label_code", r->label);
-    e |= put_attr_str(g, "none_reason", r->none_reason ? r->none_reason : "");
-    e |= put_attr_dbl(g, "confidence", r->confidence);
-    e |= put_attr_str(g, "method", SS_FRAMES_METHOD);
-    e |= put_attr_int(g, "n_prompts", r->n_used);
-    e |= put_attr_int(g, "n_repeated", r->n_repeated);
-    e |= put_attr_int(g, "n_tasks", gr->n_tasks);
-    e |= put_attr_int(g, "n_missing", gr->n_tasks - gr->n_done);
-    e |= put_attr_int(g, "n_failed", gr->n_failed);
-    e |= put_attr_int(g, "n_pending", gr->n_pending);
-    e |= put_attr_int(g, "n_skipped", gr->n_skipped);
-    e |= put_attr_int(g, "causal", md->causal);
-    e |= put_attr_str(g, "top_keys_convention", md->causal ? "alpha (top_key_alpha, top_class_alpha)"
+    e |= ss_h5_put_str(g, "label", ss_frame_name(r->label));
+    e |= ss_h5_put_int(g, "label_code", r->label);
+    e |= ss_h5_put_str(g, "none_reason", r->none_reason ? r->none_reason : "");
+    e |= ss_h5_put_double(g, "confidence", r->confidence);
+    e |= ss_h5_put_str(g, "method", SS_FRAMES_METHOD);
+    e |= ss_h5_put_int(g, "n_prompts", r->n_used);
+    e |= ss_h5_put_int(g, "n_repeated", r->n_repeated);
+    e |= ss_h5_put_int(g, "n_repeated_kept", r->n_repeated_kept);
+    e |= ss_h5_put_int(g, "absolute_positions", gr->absolute_positions);
+    e |= ss_h5_put_int(g, "n_tasks", gr->n_tasks);
+    e |= ss_h5_put_int(g, "n_missing", gr->n_tasks - gr->n_done);
+    e |= ss_h5_put_int(g, "n_failed", gr->n_failed);
+    e |= ss_h5_put_int(g, "n_pending", gr->n_pending);
+    e |= ss_h5_put_int(g, "n_skipped", gr->n_skipped);
+    e |= ss_h5_put_int(g, "causal", md->causal);
+    e |= ss_h5_put_str(g, "top_keys_convention", md->causal ? "alpha (top_key_alpha, top_class_alpha)"
                                                            : "raw (top_key, top_class)");
-    e |= put_attr_str(g, "top_keys_analysis", md->top);
-    e |= put_attr_str(g, "sink_rate_analysis", md->sink);
-    e |= put_attr_dbl(g, "sink_eps", md->sink_eps);
-    e |= put_attr_dbl(g, "sink1", r->sink1);
-    e |= put_attr_str(g, "reference_tokens_analysis", md->ref);
-    e |= put_attr_str(g, "R_rule", r->r_rule ? "used" : "skipped: no reference_tokens analysis (ref_count)");
+    e |= ss_h5_put_str(g, "top_keys_analysis", md->top);
+    e |= ss_h5_put_str(g, "sink_rate_analysis", md->sink);
+    e |= ss_h5_put_double(g, "sink_eps", md->sink_eps);
+    e |= ss_h5_put_double(g, "sink1", r->sink1);
+    e |= ss_h5_put_str(g, "reference_tokens_analysis", md->ref);
+    e |= ss_h5_put_str(g, "R_rule", r->r_rule ? "used" : "skipped: no reference_tokens analysis (ref_count)");
     e |= write_params(g, fp);
-    e |= put_attr_int(g, "skip_layers_effective", r->skip_effective);
-    e |= put_attr_int(g, "first_third", r->first_third);
-    e |= put_attr_dbl(g, "central_fraction", r->central_fraction);
-    e |= put_attr_str(g, "central_class", class_name(r->central_class));
-    e |= put_attr_dbl(g, "margin_centralized", r->margin_centralized);
-    e |= put_attr_dbl(g, "bidir_start", r->bidir_start);
-    e |= put_attr_dbl(g, "bidir_end", r->bidir_end);
-    e |= put_attr_dbl(g, "margin_bidirectional", r->margin_bidirectional);
-    e |= put_attr_dbl(g, "distributed_fraction", r->distributed_fraction);
-    e |= put_attr_dbl(g, "constant_heads", r->constant_heads_all);
-    e |= put_attr_dbl(g, "mean_R", r->mean_R_all);
-    e |= put_attr_dbl(g, "margin_distributed_layers", r->margin_distributed_layers);
-    e |= put_attr_dbl(g, "margin_distributed_heads", r->margin_distributed_heads);
-    e |= put_attr_dbl(g, "margin_distributed_R", r->margin_distributed_R);
-    e |= put_attr_dbl(g, "margin_distributed", r->margin_distributed);
+    e |= ss_h5_put_int(g, "skip_layers_effective", r->skip_effective);
+    e |= ss_h5_put_int(g, "first_third", r->first_third);
+    e |= ss_h5_put_double(g, "central_fraction", r->central_fraction);
+    e |= ss_h5_put_str(g, "central_class", class_name(r->central_class));
+    e |= ss_h5_put_double(g, "margin_centralized", r->margin_centralized);
+    e |= ss_h5_put_double(g, "bidir_start", r->bidir_start);
+    e |= ss_h5_put_double(g, "bidir_end", r->bidir_end);
+    e |= ss_h5_put_double(g, "margin_bidirectional", r->margin_bidirectional);
+    e |= ss_h5_put_double(g, "distributed_fraction", r->distributed_fraction);
+    e |= ss_h5_put_double(g, "constant_heads", r->constant_heads_all);
+    e |= ss_h5_put_double(g, "mean_R", r->mean_R_all);
+    e |= ss_h5_put_double(g, "margin_distributed_layers", r->margin_distributed_layers);
+    e |= ss_h5_put_double(g, "margin_distributed_heads", r->margin_distributed_heads);
+    e |= ss_h5_put_double(g, "margin_distributed_R", r->margin_distributed_R);
+    e |= ss_h5_put_double(g, "margin_distributed", r->margin_distributed);
 
     const hid_t I32 = H5T_STD_I32LE, F64 = H5T_IEEE_F64LE, NI = H5T_NATIVE_INT32, ND = H5T_NATIVE_DOUBLE;
     hid_t d;
     e |= put_dset(g, "labels", I32, NI, 1, L, 0, r->labels, "code", "[layer] the per-layer label (schemas/frames.md)");
     if ((d = H5Dopen2(g, "labels", H5P_DEFAULT)) >= 0) {
-        e |= put_attr_str(d, "codes", LABEL_CODES);
+        e |= ss_h5_put_str(d, "codes", LABEL_CODES);
         H5Dclose(d);
     }
     e |= put_dset(g, "shares", F64, ND, 2, L, SS_TOK_N_CLASSES, r->shares, "fraction",
@@ -585,8 +539,9 @@ static void print_group(FILE *out, const file_data *f, const group_rec *gr)
     fprintf(out, "%s / %s / %s: %s", md->name, f->enc_names[gr->enc], f->prompt_names[gr->prompts],
             ss_frame_name(r->label));
     if (!isnan(r->confidence)) fprintf(out, " (confidence %.2f)", r->confidence);
-    fprintf(out, "  [%d prompts, %d missing, %d repeated-token; %s top keys; |R| rule %s", r->n_used,
-            gr->n_tasks - gr->n_done, r->n_repeated, md->causal ? "alpha" : "raw", r->r_rule ? "used" : "skipped");
+    fprintf(out, "  [%d prompts, %d missing, %d repeated-token left out, %d kept; %s top keys; |R| rule %s", r->n_used,
+            gr->n_tasks - gr->n_done, r->n_repeated, r->n_repeated_kept, md->causal ? "alpha" : "raw",
+            r->r_rule ? "used" : "skipped");
     if (!isnan(r->sink1)) fprintf(out, "; Sink_1^%g %.1f%%", md->sink_eps, r->sink1);
     fprintf(out, "]\n");
     if (r->label == SS_FRAME_NONE) {
@@ -716,11 +671,11 @@ ss_status ss_frames_update(const char *results_path, const ss_frames_params *par
     g = H5Gcreate2(file, "/frames", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = g < 0 ? -1 : 0;
     if (g >= 0) {
-        e |= put_attr_str(g, "method", SS_FRAMES_METHOD);
-        e |= put_attr_str(g, "doc", "reference-frame labels: sinkscope's own operationalisation of science.md (d), "
+        e |= ss_h5_put_str(g, "method", SS_FRAMES_METHOD);
+        e |= ss_h5_put_str(g, "doc", "reference-frame labels: sinkscope's own operationalisation of science.md (d), "
                                     "not the paper's; method and layout in schemas/frames.md");
-        e |= put_attr_str(g, "label_codes", LABEL_CODES);
-        e |= put_attr_str(g, "layout", "/frames/<model>/<encoding>/<prompt set>");
+        e |= ss_h5_put_str(g, "label_codes", LABEL_CODES);
+        e |= ss_h5_put_str(g, "layout", "/frames/<model>/<encoding>/<prompt set>");
         e |= write_params(g, &fp);
     }
     for (int i = 0; e >= 0 && i < n_gr; i++) e |= write_group(file, &f, &fp, &gr[i]);

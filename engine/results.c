@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "h5attr.h"
 #include "model/model.h"
 
 typedef struct {
@@ -38,68 +39,9 @@ struct ss_results {
 
 /* ------------------------------------------------------------------ small HDF5 helpers */
 
-static herr_t attr_str(hid_t obj, const char *name, const char *value)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(value) + 1);
-    H5Tset_strpad(t, H5T_STR_NULLTERM);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Awrite(a, t, value);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return e;
-}
 
-static herr_t attr_int(hid_t obj, const char *name, long long v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_LLONG, &v);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return e;
-}
 
-static herr_t attr_doubles(hid_t obj, const char *name, const double *v, int n)
-{
-    hsize_t d = (hsize_t)(n > 0 ? n : 1);
-    double zero = 0;
-    hid_t sp = n > 0 ? H5Screate_simple(1, &d, NULL) : H5Screate(H5S_NULL);
-    hid_t a = H5Acreate2(obj, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : (n > 0 ? H5Awrite(a, H5T_NATIVE_DOUBLE, v) : 0);
-    (void)zero;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return e;
-}
 
-static int read_attr_str(hid_t obj, const char *name, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (H5Aexists(obj, name) <= 0) return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    hid_t ft = H5Aget_type(a);
-    int ok = H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft);
-    size_t sz = ok ? H5Tget_size(ft) : 0;
-    int rc = -1;
-    if (ok && sz > 0) {
-        char *buf = calloc(1, sz + 1);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, sz);
-        if (buf && H5Aread(a, mt, buf) >= 0) {
-            snprintf(out, cap, "%s", buf);
-            rc = 0;
-        }
-        H5Tclose(mt);
-        free(buf);
-    }
-    H5Tclose(ft);
-    H5Aclose(a);
-    return rc;
-}
 
 /* Creates a dataset [dims] of type t with a fill value, storage allocated at creation. */
 static hid_t make_dset(hid_t loc, const char *name, hid_t t, int rank, const hsize_t *dims, const void *fill)
@@ -166,17 +108,17 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         st = ss_fail(SS_ERR_IO, "%s: cannot create the results file", path);
         goto done;
     }
-    HCHECK(attr_str(file, "format", SS_RESULTS_FORMAT), "write attributes");
-    HCHECK(attr_int(file, "format_version", SS_RESULTS_FORMAT_VERSION), "write attributes");
-    HCHECK(attr_str(file, "sinkscope_version", SINKSCOPE_VERSION), "write attributes");
-    HCHECK(attr_str(file, "fingerprint", p->fingerprint), "write attributes");
-    HCHECK(attr_str(file, "sweep_name", s->name), "write attributes");
-    HCHECK(attr_str(file, "sweep_file", s->file), "write attributes");
-    HCHECK(attr_str(file, "created_utc", created), "write attributes");
-    HCHECK(attr_int(file, "n_tasks", p->n_tasks), "write attributes");
-    HCHECK(attr_str(file, "grid_order", "model > prompts > encoding > prompt_index (last fastest)"),
+    HCHECK(ss_h5_put_str(file, "format", SS_RESULTS_FORMAT), "write attributes");
+    HCHECK(ss_h5_put_int(file, "format_version", SS_RESULTS_FORMAT_VERSION), "write attributes");
+    HCHECK(ss_h5_put_str(file, "sinkscope_version", SINKSCOPE_VERSION), "write attributes");
+    HCHECK(ss_h5_put_str(file, "fingerprint", p->fingerprint), "write attributes");
+    HCHECK(ss_h5_put_str(file, "sweep_name", s->name), "write attributes");
+    HCHECK(ss_h5_put_str(file, "sweep_file", s->file), "write attributes");
+    HCHECK(ss_h5_put_str(file, "created_utc", created), "write attributes");
+    HCHECK(ss_h5_put_int(file, "n_tasks", p->n_tasks), "write attributes");
+    HCHECK(ss_h5_put_str(file, "grid_order", "model > prompts > encoding > prompt_index (last fastest)"),
             "write attributes");
-    HCHECK(attr_str(file, "task_status_codes", "0 pending, 1 done, 2 failed, 3 skipped (does not apply)"), "write attributes");
+    HCHECK(ss_h5_put_str(file, "task_status_codes", "0 pending, 1 done, 2 failed, 3 skipped (does not apply)"), "write attributes");
 
     /* /sweep/yaml: the sweep text as given */
     g = H5Gcreate2(file, "sweep", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -211,27 +153,27 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         double pre_d[2] = {npre > 0 ? pre[0] : 0, npre > 1 ? pre[1] : 0};
         double post_d[2] = {npost > 0 ? post[0] : 0, npost > 1 ? post[1] : 0};
         ss_bos_policy eff = s->models[m].bos == SS_BOS_MODEL_DEFAULT ? mi->default_bos : s->models[m].bos;
-        HCHECK(attr_int(g2, "index", m), "write model attributes");
-        HCHECK(attr_str(g2, "path", s->models[m].resolved_path), "write model attributes");
-        HCHECK(attr_str(g2, "sha256", p->model_hash[m]), "write model attributes");
-        HCHECK(attr_str(g2, "weight_types", p->model_weights[m]), "write model attributes");
-        HCHECK(attr_str(g2, "architecture", mi->arch), "write model attributes");
-        HCHECK(attr_str(g2, "positional_encoding", mi->pos_encoding), "write model attributes");
-        HCHECK(attr_int(g2, "causal", mi->causal), "write model attributes");
-        HCHECK(attr_int(g2, "n_layers", mi->n_layers), "write model attributes");
-        HCHECK(attr_int(g2, "n_heads", mi->n_heads), "write model attributes");
-        HCHECK(attr_int(g2, "d_model", mi->d_model), "write model attributes");
-        HCHECK(attr_int(g2, "n_vocab", mi->n_vocab), "write model attributes");
-        HCHECK(attr_int(g2, "max_tokens", p->model_max_tokens[m]), "write model attributes");
-        HCHECK(attr_str(g2, "bos_policy", ss_bos_policy_name(s->models[m].bos)), "write model attributes");
-        HCHECK(attr_str(g2, "bos_policy_effective", ss_bos_policy_name(eff)), "write model attributes");
-        HCHECK(attr_doubles(g2, "frame_prefix_ids", pre_d, npre), "write model attributes");
-        HCHECK(attr_doubles(g2, "frame_suffix_ids", post_d, npost), "write model attributes");
-        HCHECK(attr_int(g2, "bos_token_id", mi->bos_id), "write model attributes");
-        HCHECK(attr_int(g2, "cls_token_id", mi->cls_id), "write model attributes");
-        HCHECK(attr_int(g2, "sep_token_id", mi->sep_id), "write model attributes");
-        HCHECK(attr_int(g2, "eos_token_id", mi->eos_id), "write model attributes");
-        HCHECK(attr_int(g2, "n_tasks", p->model_rows[m]), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "index", m), "write model attributes");
+        HCHECK(ss_h5_put_str(g2, "path", s->models[m].resolved_path), "write model attributes");
+        HCHECK(ss_h5_put_str(g2, "sha256", p->model_hash[m]), "write model attributes");
+        HCHECK(ss_h5_put_str(g2, "weight_types", p->model_weights[m]), "write model attributes");
+        HCHECK(ss_h5_put_str(g2, "architecture", mi->arch), "write model attributes");
+        HCHECK(ss_h5_put_str(g2, "positional_encoding", mi->pos_encoding), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "causal", mi->causal), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "n_layers", mi->n_layers), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "n_heads", mi->n_heads), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "d_model", mi->d_model), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "n_vocab", mi->n_vocab), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "max_tokens", p->model_max_tokens[m]), "write model attributes");
+        HCHECK(ss_h5_put_str(g2, "bos_policy", ss_bos_policy_name(s->models[m].bos)), "write model attributes");
+        HCHECK(ss_h5_put_str(g2, "bos_policy_effective", ss_bos_policy_name(eff)), "write model attributes");
+        HCHECK(ss_h5_put_doubles(g2, "frame_prefix_ids", pre_d, npre), "write model attributes");
+        HCHECK(ss_h5_put_doubles(g2, "frame_suffix_ids", post_d, npost), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "bos_token_id", mi->bos_id), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "cls_token_id", mi->cls_id), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "sep_token_id", mi->sep_id), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "eos_token_id", mi->eos_id), "write model attributes");
+        HCHECK(ss_h5_put_int(g2, "n_tasks", p->model_rows[m]), "write model attributes");
         H5Gclose(g2), g2 = -1;
     }
     H5Gclose(g), g = -1;
@@ -244,15 +186,15 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         const ss_prompt_spec *ps = &s->prompts[q];
         g2 = H5Gcreate2(g, ps->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         HCHECK(g2, "create a prompt-set group");
-        HCHECK(attr_int(g2, "index", q), "write prompt attributes");
-        HCHECK(attr_str(g2, "kind", kinds[ps->kind]), "write prompt attributes");
-        HCHECK(attr_str(g2, "path", ps->resolved_path ? ps->resolved_path : ""), "write prompt attributes");
-        HCHECK(attr_str(g2, "field", ps->field ? ps->field : ""), "write prompt attributes");
-        HCHECK(attr_int(g2, "count", ss_prompts_count(p->prompt_sets[q])), "write prompt attributes");
-        HCHECK(attr_int(g2, "length", ps->length), "write prompt attributes");
-        HCHECK(attr_int(g2, "seed", (long long)ps->seed), "write prompt attributes");
-        HCHECK(attr_int(g2, "token_id", ps->token_id), "write prompt attributes");
-        HCHECK(attr_str(g2, "sha256", p->prompts_hash[q]), "write prompt attributes");
+        HCHECK(ss_h5_put_int(g2, "index", q), "write prompt attributes");
+        HCHECK(ss_h5_put_str(g2, "kind", kinds[ps->kind]), "write prompt attributes");
+        HCHECK(ss_h5_put_str(g2, "path", ps->resolved_path ? ps->resolved_path : ""), "write prompt attributes");
+        HCHECK(ss_h5_put_str(g2, "field", ps->field ? ps->field : ""), "write prompt attributes");
+        HCHECK(ss_h5_put_int(g2, "count", ss_prompts_count(p->prompt_sets[q])), "write prompt attributes");
+        HCHECK(ss_h5_put_int(g2, "length", ps->length), "write prompt attributes");
+        HCHECK(ss_h5_put_int(g2, "seed", (long long)ps->seed), "write prompt attributes");
+        HCHECK(ss_h5_put_int(g2, "token_id", ps->token_id), "write prompt attributes");
+        HCHECK(ss_h5_put_str(g2, "sha256", p->prompts_hash[q]), "write prompt attributes");
         H5Gclose(g2), g2 = -1;
     }
     H5Gclose(g), g = -1;
@@ -264,12 +206,12 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         const ss_encoding_spec *es = &s->encodings[e];
         g2 = H5Gcreate2(g, es->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         HCHECK(g2, "create an encoding group");
-        HCHECK(attr_int(g2, "index", e), "write encoding attributes");
-        HCHECK(attr_str(g2, "type", ss_encoding_type_name(es->type)), "write encoding attributes");
-        HCHECK(attr_doubles(g2, "theta", &es->theta, es->type == SS_ENC_ROPE), "write encoding attributes");
-        HCHECK(attr_doubles(g2, "fraction", &es->fraction, es->type == SS_ENC_ROPE), "write encoding attributes");
-        HCHECK(attr_int(g2, "seed", es->type == SS_ENC_SHUFFLED ? (long long)es->seed : -1), "write encoding attributes");
-        HCHECK(attr_str(g2, "bos", es->bos < 0 ? "model" : es->bos ? "on" : "off"), "write encoding attributes");
+        HCHECK(ss_h5_put_int(g2, "index", e), "write encoding attributes");
+        HCHECK(ss_h5_put_str(g2, "type", ss_encoding_type_name(es->type)), "write encoding attributes");
+        HCHECK(ss_h5_put_doubles(g2, "theta", &es->theta, es->type == SS_ENC_ROPE), "write encoding attributes");
+        HCHECK(ss_h5_put_doubles(g2, "fraction", &es->fraction, es->type == SS_ENC_ROPE), "write encoding attributes");
+        HCHECK(ss_h5_put_int(g2, "seed", es->type == SS_ENC_SHUFFLED ? (long long)es->seed : -1), "write encoding attributes");
+        HCHECK(ss_h5_put_str(g2, "bos", es->bos < 0 ? "model" : es->bos ? "on" : "off"), "write encoding attributes");
         H5Gclose(g2), g2 = -1;
     }
     H5Gclose(g), g = -1;
@@ -301,7 +243,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         float fnan = NAN;
         d = make_dset(g, "status", H5T_STD_I8LE, 1, &n, &f8);
         HCHECK(d, "create /tasks/status");
-        HCHECK(attr_str(d, "codes", "0 pending, 1 done, 2 failed, 3 skipped (the encoding does not apply to the model); written after the task's data"), "write attributes");
+        HCHECK(ss_h5_put_str(d, "codes", "0 pending, 1 done, 2 failed, 3 skipped (the encoding does not apply to the model); written after the task's data"), "write attributes");
         H5Dclose(d), d = -1;
         d = make_dset(g, "rank", H5T_STD_I32LE, 1, &n, &fm1);
         HCHECK(d, "create /tasks/rank");
@@ -311,7 +253,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         H5Dclose(d), d = -1;
         d = make_dset(g, "seconds", H5T_IEEE_F32LE, 1, &n, &fnan);
         HCHECK(d, "create /tasks/seconds");
-        HCHECK(attr_str(d, "units", "s"), "write attributes");
+        HCHECK(ss_h5_put_str(d, "units", "s"), "write attributes");
         H5Dclose(d), d = -1;
         t = string_type(SS_ERROR_LEN);
         d = make_dset(g, "error", t, 1, &n, NULL);
@@ -321,7 +263,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         hsize_t td[2] = {n, (hsize_t)(p->max_tokens_all > 0 ? p->max_tokens_all : 1)};
         d = make_dset(g, "tokens", H5T_STD_I32LE, 2, td, &fm1);
         HCHECK(d, "create /tasks/tokens");
-        HCHECK(attr_str(d, "doc", "token ids of each task's prompt, framed by the BOS policy; -1 padded"), "write attributes");
+        HCHECK(ss_h5_put_str(d, "doc", "token ids of each task's prompt, framed by the BOS policy; -1 padded"), "write attributes");
         H5Dclose(d), d = -1;
     }
     H5Gclose(g), g = -1;
@@ -342,16 +284,16 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
             if ((st = at->declare(as, &dims, decl, &nd)) != SS_OK) goto done;
             g3 = H5Gcreate2(g2, as->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
             HCHECK(g3, "create an analysis group");
-            HCHECK(attr_str(g3, "type", as->type), "write attributes");
-            HCHECK(attr_str(g3, "doc", at->doc), "write attributes");
+            HCHECK(ss_h5_put_str(g3, "type", as->type), "write attributes");
+            HCHECK(ss_h5_put_str(g3, "doc", at->doc), "write attributes");
             for (int k = 0; k < as->n_params; k++) {
                 const ss_param_value *v = &as->params[k];
                 if (v->type == SS_PARAM_STRING)
-                    HCHECK(attr_str(g3, v->name, v->str ? v->str : ""), "write attributes");
+                    HCHECK(ss_h5_put_str(g3, v->name, v->str ? v->str : ""), "write attributes");
                 else if (v->type == SS_PARAM_FLOAT_LIST)
-                    HCHECK(attr_doubles(g3, v->name, v->list, v->n_list), "write attributes");
+                    HCHECK(ss_h5_put_doubles(g3, v->name, v->list, v->n_list), "write attributes");
                 else
-                    HCHECK(attr_doubles(g3, v->name, &v->num, 1), "write attributes");
+                    HCHECK(ss_h5_put_doubles(g3, v->name, &v->num, 1), "write attributes");
             }
             for (int k = 0; k < nd; k++) {
                 hsize_t hd[SS_MAX_RANK + 1];
@@ -363,9 +305,9 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
                 d = make_dset(g3, decl[k].name, is_f ? H5T_IEEE_F32LE : H5T_STD_I32LE, decl[k].rank + 1, hd,
                               is_f ? (const void *)&fnan : (const void *)&fm1);
                 HCHECK(d, "create an analysis dataset");
-                HCHECK(attr_str(d, "units", decl[k].units), "write attributes");
-                HCHECK(attr_str(d, "doc", decl[k].doc), "write attributes");
-                HCHECK(attr_str(d, "row_index", "row of /tasks/row for tasks of this model"), "write attributes");
+                HCHECK(ss_h5_put_str(d, "units", decl[k].units), "write attributes");
+                HCHECK(ss_h5_put_str(d, "doc", decl[k].doc), "write attributes");
+                HCHECK(ss_h5_put_str(d, "row_index", "row of /tasks/row for tasks of this model"), "write attributes");
                 H5Dclose(d), d = -1;
             }
             H5Gclose(g3), g3 = -1;
@@ -403,10 +345,10 @@ ss_status ss_results_probe(const char *path, ss_results_probe_info *info)
     if (f < 0) return SS_OK;
     info->openable = 1;
     char fmt[64];
-    if (read_attr_str(f, "format", fmt, sizeof fmt) == 0 && strcmp(fmt, SS_RESULTS_FORMAT) == 0) {
+    if (ss_h5_get_str(f, "format", fmt, sizeof fmt) == 0 && strcmp(fmt, SS_RESULTS_FORMAT) == 0) {
         info->is_results = 1;
-        read_attr_str(f, "fingerprint", info->fingerprint, sizeof info->fingerprint);
-        read_attr_str(f, "sweep_name", info->sweep_name, sizeof info->sweep_name);
+        ss_h5_get_str(f, "fingerprint", info->fingerprint, sizeof info->fingerprint);
+        ss_h5_get_str(f, "sweep_name", info->sweep_name, sizeof info->sweep_name);
         if (H5Aexists(f, "n_tasks") > 0) {
             hid_t a = H5Aopen(f, "n_tasks", H5P_DEFAULT);
             long long n = 0;
