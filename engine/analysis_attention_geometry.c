@@ -66,11 +66,11 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
             double s = 0.0;
             for (int i = 0; i < T; i++) s += Hrow[i];
             ent[(size_t)l * H + h] = (float)(s / T);
-            align[(size_t)l * H + h] = (float)ss_alignment_from_cos(A, C, T, cap->causal);
+            align[(size_t)l * H + h] = (float)ss_alignment_from_cos(A, C, T, cap->causal, ss_capture_window(cap, l));
         }
         ss_capture_head_mean(cap, l, Abar);
         double mean_r;
-        align_m[l] = (float)ss_alignment_from_cos(Abar, C, T, cap->causal);
+        align_m[l] = (float)ss_alignment_from_cos(Abar, C, T, cap->causal, ss_capture_window(cap, l));
         ss_transformation_magnitude(h_pre, h_post, T, d, 0, M);
         double s = 0.0;
         for (int i = 0; i < T; i++) s += M[i];

@@ -83,7 +83,7 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
                                             : ss_graph_degree_metrics_compute(A, T, (float)taus->list[k], diag, work,
                                                                               NULL, &g);
                 if (rc != 0) {
-                    st = ss_fail(SS_ERR_INTERNAL, "attention_graph: layer %d head %d: LAPACK failed", l, h);
+                    st = ss_fail(SS_ERR_RANGE, "attention_graph: layer %d head %d: LAPACK failed (non-finite or degenerate input)", l, h);
                     goto done;
                 }
                 const size_t o = ((size_t)l * H + h) * n_tau + k;
@@ -103,7 +103,7 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
              * compute it: elsewhere the graph is (nearly) empty or complete and λ2 says nothing */
             if (ss_graph_degree_metrics_compute(Abar, T, (float)taus->list[k], diag, work, NULL, &g) != 0 ||
                 (g.effective && ss_graph_metrics_compute(Abar, T, (float)taus->list[k], diag, work, NULL, NULL, &g) != 0)) {
-                st = ss_fail(SS_ERR_INTERNAL, "attention_graph: layer %d (head mean): LAPACK failed", l);
+                st = ss_fail(SS_ERR_RANGE, "attention_graph: layer %d (head mean): LAPACK failed (non-finite or degenerate input)", l);
                 goto done;
             }
             ((float *)bufs[6])[(size_t)l * n_tau + k] = (float)g.fiedler;

@@ -50,7 +50,7 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
             const float *k = cap->k + (((size_t)l * Hkv + h / group) * T) * dh;      /* [T][d_h] */
             const float *v = cap->v + (((size_t)l * Hkv + h / group) * T) * dh;      /* [T][d_h] */
             ss_qk_decomp r;
-            if (ss_qk_decompose_blas(q, k, v, T, dh, s, cap->causal, &r) != 0)
+            if (ss_qk_decompose_blas(q, k, v, T, dh, s, cap->causal, ss_capture_window(cap, l), &r) != 0)
                 return ss_fail(SS_ERR_NOMEM, "qk_decomposition: out of memory");
             const double vals[N_HEAD] = {r.k_norm_ratio, r.v_norm_ratio, r.cos_sink, r.cos_other, r.q_norm_mean};
             for (int m = 0; m < N_HEAD; m++) ((float *)bufs[m])[(size_t)l * H + h] = (float)vals[m];

@@ -62,7 +62,7 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
             double conc;
             if (ss_sv_metrics_compute(A, T, T, x + (size_t)h * T, &sv) != 0 ||
                 ss_sink_concentration(A, T, SS_SINK_QUANTILE, &conc, NULL) != 0) {
-                st = ss_fail(SS_ERR_INTERNAL, "spectral: layer %d head %d: LAPACK failed or out of memory", l, h);
+                st = ss_fail(SS_ERR_RANGE, "spectral: layer %d head %d: LAPACK failed or out of memory", l, h);
                 goto done;
             }
             ss_sv_normalise_sq(x + (size_t)h * T, T, x + (size_t)h * T);
@@ -72,7 +72,7 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
             if (!cap->causal) {
                 ss_eig_metrics e;
                 if (ss_eig_metrics_compute(A, T, NULL, &e) != 0) {
-                    st = ss_fail(SS_ERR_INTERNAL, "spectral: layer %d head %d: LAPACK dgeev failed", l, h);
+                    st = ss_fail(SS_ERR_RANGE, "spectral: layer %d head %d: LAPACK dgeev failed", l, h);
                     goto done;
                 }
                 ((float *)bufs[6])[o] = (float)e.gap;

@@ -57,7 +57,7 @@ static ss_status declare(const ss_analysis_spec *spec, const ss_model_dims *dims
     if (!v || !v->str || (strcmp(v->str, "quartiles") != 0 && strcmp(v->str, "all") != 0))
         return ss_fail(SS_ERR_INPUT, "analysis '%s': layers must be 'quartiles' or 'all'", spec->name);
     for (int k = 0; k < N_SETS; k++)
-        ss_decl(&out[k], g_names[k], k == 6 || k == 7 ? SS_DT_F32 : SS_DT_I32, k == 6 || k == 7 ? "distance" : "bars",
+        ss_decl(&out[k], g_names[k], k == 6 || k == 7 ? SS_DT_F32 : SS_DT_I32, k == 6 || k == 7 ? "distance" : k == 10 ? "tokens" : "bars",
                 g_docs[k], 1, dims->n_layers, 0, 0);
     *n_out = N_SETS;
     return SS_OK;

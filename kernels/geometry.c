@@ -429,13 +429,15 @@ int ss_cosine_matrix(const float *h, int n, int d, double *C)
     return 0;
 }
 
-double ss_alignment_from_cos(const float *A, const double *C, int n, int causal)
+double ss_alignment_from_cos(const float *A, const double *C, int n, int causal, int window)
 {
-    const long n_pairs = causal ? (long)n * (n - 1) / 2 : (long)n * (n - 1);
+    const int w = causal && window > 0 ? window : 0;
+    long n_pairs = 0;
+    for (int i = 0; i < n; i++) n_pairs += causal ? (w && i >= w ? w - 1 : i) : n - 1;
     if (n_pairs < 2) return NAN;
     double mx = 0.0, my = 0.0;
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < (causal ? i : n); j++)
+        for (int j = w && i - w + 1 > 0 ? i - w + 1 : 0; j < (causal ? i : n); j++)
             if (j != i) {
                 mx += (double)A[(long)i * n + j];
                 my += C[(long)i * n + j];
@@ -444,7 +446,7 @@ double ss_alignment_from_cos(const float *A, const double *C, int n, int causal)
     my /= (double)n_pairs;
     double sxy = 0.0, sxx = 0.0, syy = 0.0;
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < (causal ? i : n); j++)
+        for (int j = w && i - w + 1 > 0 ? i - w + 1 : 0; j < (causal ? i : n); j++)
             if (j != i) {
                 const double dx = (double)A[(long)i * n + j] - mx, dy = C[(long)i * n + j] - my;
                 sxy += dx * dy;
@@ -455,9 +457,10 @@ double ss_alignment_from_cos(const float *A, const double *C, int n, int causal)
     return clamp1(sxy / sqrt(sxx * syy));
 }
 
-int ss_qk_decompose_blas(const float *q, const float *k, const float *v, int n, int d_h, int s, int causal,
+int ss_qk_decompose_blas(const float *q, const float *k, const float *v, int n, int d_h, int s, int causal, int window,
                          ss_qk_decomp *out)
 {
+    const int w = causal && window > 0 ? window : 0; /* query t sees keys t - w + 1 .. t */
     double *qd = copy_centred(q, n, d_h, 0), *kd = copy_centred(k, n, d_h, 0); /* [n][d_h] each */
     double *S = malloc((size_t)n * (size_t)n * sizeof *S);                       /* [n][n] q_t·k_j */
     double *nk = malloc((size_t)n * 2 * sizeof *nk);                             /* [n] |k_j|, [n] |q_t| */
@@ -478,14 +481,15 @@ int ss_qk_decompose_blas(const float *q, const float *k, const float *v, int n, 
     out->v_norm_ratio = ss_norm_ratio(v, n, d_h, s);
     double sum_sink = 0.0, sum_other = 0.0, sum_qn = 0.0;
     int n_q = 0;
-    for (int t = causal ? s + 1 : 0; t < n; t++) {
+    const int t_end = w && s + w < n ? s + w : n; /* the queries that still see s */
+    for (int t = causal ? s + 1 : 0; t < t_end; t++) {
         if (t == s) continue;
         const double *St = S + (long)t * n; /* [n] */
         sum_sink += cos_from(St[s], nq[t], nk[s]);
         const int last = causal ? t : n - 1;
         double acc = 0.0;
         int n_k = 0;
-        for (int j = 0; j <= last; j++) {
+        for (int j = w && t - w + 1 > 0 ? t - w + 1 : 0; j <= last; j++) {
             if (j == s) continue;
             acc += cos_from(St[j], nq[t], nk[j]);
             n_k++;

@@ -112,11 +112,15 @@ int ss_pca_correlation(const float *A /* [n][n] row = query, column = key */, co
  * the double Gram matrix h·hᵀ (cblas_dsyrk). Returns 0, or -1 when out of memory. */
 int ss_cosine_matrix(const float *h /* [n][d] */, int n, int d, double *C /* [n][n] */);
 /* ss_geometric_alignment with the cosines given (C from ss_cosine_matrix): the cosines depend only on h_pre, so
- * a layer computes them once and every head only correlates. Same pairs, same NaN rules. */
-double ss_alignment_from_cos(const float *A /* [n][n] */, const double *C /* [n][n] */, int n, int causal);
+ * a layer computes them once and every head only correlates. Same pairs, same NaN rules; with a sliding window
+ * W > 0 (causal), only the pairs the mask keeps, i − W < j < i (window 0: ss_geometric_alignment's pairs). */
+double ss_alignment_from_cos(const float *A /* [n][n] */, const double *C /* [n][n] */, int n, int causal,
+                             int window);
 /* ss_qk_decompose with all q_t·k_j from one cblas_dgemm and the norms computed once (the plain version
- * recomputes them inside its O(n²) loop). Returns 0, or -1 when out of memory. */
+ * recomputes them inside its O(n²) loop). With a sliding window W > 0 (causal; Gemma-3's local layers) the
+ * queries are those that still see s (s < t < s + W) and each one's other keys are its window t − W < j <= t;
+ * window 0 gives ss_qk_decompose's sets. Returns 0, or -1 when out of memory. */
 int ss_qk_decompose_blas(const float *q /* [n][d_h] */, const float *k /* [n][d_h] */, const float *v /* [n][d_h] */,
-                         int n, int d_h, int s, int causal, ss_qk_decomp *out);
+                         int n, int d_h, int s, int causal, int window, ss_qk_decomp *out);
 
 #endif

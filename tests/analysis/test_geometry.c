@@ -489,13 +489,13 @@ static void test_fast_paths(void)
         for (int causal = 0; causal <= 1; causal++) {
             double r_ref;
             CHECK(ss_geometric_alignment(A, h, n, d, causal, &r_ref) == 0);
-            const double r_fast = ss_alignment_from_cos(A, C, n, causal);
+            const double r_fast = ss_alignment_from_cos(A, C, n, causal, 0);
             CHECK_MSG((isnan(r_ref) && isnan(r_fast)) || fabs(r_ref - r_fast) <= 1e-12,
                       "alignment n=%d causal=%d: %.17g vs %.17g", n, causal, r_ref, r_fast);
             for (int sink = 0; sink < n && sink < 3; sink++) {
                 ss_qk_decomp x, y;
                 ss_qk_decompose(q, k, v, n, d, sink, causal, &x);
-                CHECK(ss_qk_decompose_blas(q, k, v, n, d, sink, causal, &y) == 0);
+                CHECK(ss_qk_decompose_blas(q, k, v, n, d, sink, causal, 0, &y) == 0);
                 const double px[] = {x.k_norm_ratio, x.v_norm_ratio, x.cos_sink, x.cos_other, x.q_norm_mean};
                 const double py[] = {y.k_norm_ratio, y.v_norm_ratio, y.cos_sink, y.cos_other, y.q_norm_mean};
                 CHECK(x.n_queries == y.n_queries);
@@ -513,9 +513,53 @@ static void test_fast_paths(void)
     }
 }
 
+/* Sliding windows (W = 3, n = 9, causal): alignment over the pairs i − W < j < i only, and the q/k sets of the
+ * window (queries s < t < s + W; keys t − W < j <= t), against naive loops written here. */
+static void test_windows(void)
+{
+    enum { N = 9, DD = 5, W = 3 };
+    float A[N * N], h[N * DD], q[N * DD], k[N * DD], v[N * DD];
+    double C[N * N], xs[N * N], ys[N * N];
+    for (int i = 0; i < N * N; i++) A[i] = (float)uniform01();
+    fill_normal(h, N * DD);
+    fill_normal(q, N * DD);
+    fill_normal(k, N * DD);
+    fill_normal(v, N * DD);
+    CHECK(ss_cosine_matrix(h, N, DD, C) == 0);
+    int m = 0;
+    for (int i = 0; i < N; i++)
+        for (int j = i - W + 1 > 0 ? i - W + 1 : 0; j < i; j++) {
+            xs[m] = A[i * N + j];
+            ys[m++] = naive_cos(h + i * DD, h + j * DD, DD);
+        }
+    CHECK_NEAR(ss_alignment_from_cos(A, C, N, 1, W), naive_pearson(xs, ys, m), 1e-12);
+    for (int s = 0; s < 3; s++) {
+        ss_qk_decomp y;
+        CHECK(ss_qk_decompose_blas(q, k, v, N, DD, s, 1, W, &y) == 0);
+        double cs = 0, co = 0;
+        int nq = 0;
+        for (int t = s + 1; t < s + W && t < N; t++) {
+            cs += naive_cos(q + t * DD, k + s * DD, DD);
+            double acc = 0;
+            int nk = 0;
+            for (int j = t - W + 1 > 0 ? t - W + 1 : 0; j <= t; j++)
+                if (j != s) {
+                    acc += naive_cos(q + t * DD, k + j * DD, DD);
+                    nk++;
+                }
+            co += acc / nk;
+            nq++;
+        }
+        CHECK(y.n_queries == nq);
+        CHECK_NEAR(y.cos_sink, cs / nq, 1e-12);
+        CHECK_NEAR(y.cos_other, co / nq, 1e-12);
+    }
+}
+
 int main(void)
 {
     test_fast_paths();
+    test_windows();
     test_pearson_and_norms();
     test_anisotropy_and_erank();
     test_qk();
