@@ -1,7 +1,7 @@
 /* test_sweep_schema.c: schemas/sweep.schema.json (argv[1]) is valid JSON Schema 2020-12 text and describes the
  * keys the C parser accepts. The parser's keys are read from its own diagnostics: an unknown key far from every
  * valid one gets "...; valid keys are: a, b, c", and an empty mapping gets one "missing required key" per
- * required key. Compared: the top level, run, grid, a model, a prompt set, and each registered analysis type
+ * required key. Compared: the top level, run, grid, a model, a prompt set, and every registered analysis type
  * the schema knows (its parameters and their defaults). */
 #include "test_util.h"
 
@@ -255,24 +255,23 @@ int main(int argc, char **argv)
 
     /* Each analysis type the schema describes: name, type and the type's declared parameters. */
     json_t *analysis = path_get(defs, "analysis", NULL);
-    const char *types[] = {"sink_rate", "top_keys"};
-    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+    const ss_analysis_type *const *reg = ss_analysis_all(); /* every registered type must be described */
+    for (size_t t = 0; reg[t]; t++) {
         char text[256], where[64];
-        const ss_analysis_type *at = ss_analysis_find(types[t]);
-        json_t *then = analysis_then_props(analysis, types[t]);
-        CHECK_MSG(at != NULL, "analysis type %s is not registered", types[t]);
-        CHECK_MSG(then != NULL, "the schema has no parameters for %s", types[t]);
-        if (!at || !then) continue;
+        const ss_analysis_type *at = reg[t];
+        json_t *then = analysis_then_props(analysis, reg[t]->type);
+        CHECK_MSG(then != NULL, "the schema has no parameters for %s", reg[t]->type);
+        if (!then) continue;
         schema_props(analysis, &a);
         const char *k;
         json_t *v;
         json_object_foreach(then, k, v) keyset_add(&a, k, strlen(k));
-        snprintf(text, sizeof text, "analyses: [{type: %s, " FAR_KEY ": 1}]\n", types[t]);
+        snprintf(text, sizeof text, "analyses: [{type: %s, " FAR_KEY ": 1}]\n", reg[t]->type);
         snprintf(where, sizeof where, "analyses[0]");
         parser_keys(text, where, 0, &b);
-        check_same(&a, &b, types[t]);
+        check_same(&a, &b, reg[t]->type);
         for (int i = 0; i < at->n_params; i++)
-            check_default(types[t], &at->params[i], json_object_get(json_object_get(then, at->params[i].name), "default"));
+            check_default(reg[t]->type, &at->params[i], json_object_get(json_object_get(then, at->params[i].name), "default"));
     }
     json_decref(root);
     TEST_END();
