@@ -1,0 +1,49 @@
+/* report_figures.h: the report's figures, drawn with cairo, each written as PNG and SVG (DIR/<name>.png,
+ * DIR/<name>.svg). Axes are labelled, every figure has a title, and the palettes are colour-blind safe:
+ * viridis for continuous values, Okabe–Ito for categories.
+ *
+ * Sizes: heatmaps and attention maps scale their cells to the data but keep to [480, 1600] pixels per side;
+ * line and bar charts are 800 × 500. PNG at 1 px per unit, SVG in points with the same geometry. */
+#ifndef SS_REPORT_FIGURES_H
+#define SS_REPORT_FIGURES_H
+
+#include "status.h"
+
+/* A matrix as a heatmap: values [rows][cols] (NaN drawn as light grey with a hatch), colour scale [vmin, vmax]
+ * with a labelled colour bar; row r is drawn top to bottom; tick labels every `tick_every` rows/cols (0 = auto).
+ * For the layer × head Sink_1 heatmap: rows = layers, cols = heads, values in percent. */
+typedef struct {
+    const char *title, *xlabel, *ylabel, *cbar_label;
+    int rows, cols;
+    const double *values; /* [rows][cols] */
+    double vmin, vmax;
+    const char *const *row_labels; /* [rows] or NULL: indices */
+    const char *const *col_labels; /* [cols] or NULL: indices (rotated 90° when any is longer than 2 chars) */
+} ss_heatmap;
+ss_status ss_figure_heatmap(const char *dir, const char *name, const ss_heatmap *h);
+
+/* Line chart: n_series curves over a shared x (x [n_points]); y [n_series][n_points] (NaN = gap); legend with the
+ * series names; y range [ymin, ymax] (ymin = ymax: auto from the data). Markers on every point. */
+typedef struct {
+    const char *title, *xlabel, *ylabel;
+    int n_series, n_points;
+    const double *x;                  /* [n_points] */
+    const double *y;                  /* [n_series][n_points] */
+    const char *const *series_names;  /* [n_series] */
+    double ymin, ymax;
+    int log_x;                        /* 1: x on a log scale (x > 0; emergence curves over training steps) */
+} ss_lines;
+ss_status ss_figure_lines(const char *dir, const char *name, const ss_lines *l);
+
+/* Grouped bar chart: n_groups groups (e.g. models) of n_bars bars (e.g. frame types: centralized, distributed,
+ * bidirectional, mixed, none), values [n_groups][n_bars]; stacked = 1 stacks the bars of a group into one. */
+typedef struct {
+    const char *title, *xlabel, *ylabel;
+    int n_groups, n_bars, stacked;
+    const double *values;              /* [n_groups][n_bars] */
+    const char *const *group_names;    /* [n_groups] */
+    const char *const *bar_names;      /* [n_bars] (legend) */
+} ss_bars;
+ss_status ss_figure_bars(const char *dir, const char *name, const ss_bars *b);
+
+#endif
