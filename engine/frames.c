@@ -64,21 +64,38 @@ static int dense_of(const prep *P, int32_t v)
     return -1;
 }
 
-/* A prompt is a repeated-token input when its tokens other than the special ids are at least two and all equal. */
-static int is_repeated(const ss_frames_input *in, int p)
+/* A prompt is a repeated-token input when its tokens other than the special ids are at least two and all equal.
+ * Returns 0 when it is not one, 1 when it is, and 2 when moreover every token, specials included, is that one id:
+ * the premise of Gu et al.'s Props. 1-4 (identical inputs at every position). */
+static int repeated_kind(const ss_frames_input *in, int p)
 {
     const int32_t *t = in->tokens + (size_t)p * in->tok_stride; /* [n_tokens] */
-    int n = 0;
+    int n = 0, n_special = 0;
     int32_t first = -1;
     for (int i = 0; i < in->n_tokens[p]; i++) {
         int special = 0;
         for (int s = 0; s < in->n_special && in->special_ids; s++) special |= t[i] == in->special_ids[s];
-        if (special) continue;
+        if (special) {
+            n_special++;
+            continue;
+        }
         if (n == 0) first = t[i];
         else if (t[i] != first) return 0;
         n++;
     }
-    return n >= 2;
+    return n < 2 ? 0 : n_special ? 1 : 2;
+}
+
+/* A repeated-token input carries no sink by construction, and is left out, only when nothing tells its positions
+ * apart: every token is the same id (no start or end special) and the encoding in effect is RoPE, ALiBi or none
+ * (Gu et al. Props. 1-4). With absolute positions (learned, sinusoidal, shuffled) position 1 keeps its own signal,
+ * and a prepended BOS/[CLS] or an appended [SEP] is a distinct token: a sink can form, so the prompt is classified. */
+static int left_out_as_repeated(const ss_frames_input *in, int p, int *kept)
+{
+    const int kind = repeated_kind(in, p);
+    const int out = kind == 2 && !in->absolute_positions;
+    *kept += kind > 0 && !out;
+    return out;
 }
 
 static void prep_free(prep *P)
@@ -392,7 +409,7 @@ ss_status ss_frames_classify(const ss_frames_input *in, const ss_frames_params *
         goto done;
     }
     for (int p = 0; p < N; p++) {
-        if (is_repeated(in, p)) out->n_repeated++;
+        if (left_out_as_repeated(in, p, &out->n_repeated_kept)) out->n_repeated++;
         else used[out->n_used++] = p;
     }
     SS_TRY(prep_build(in, used, out->n_used, &P));
@@ -420,9 +437,10 @@ ss_status ss_frames_classify(const ss_frames_input *in, const ss_frames_params *
     free(eb.ccnt);
     eb.ccnt = NULL;
     if (out->label == SS_FRAME_NONE)
-        out->none_reason = N == 0                ? "no usable prompts (no task of the group is done)"
-                           : out->n_used == 0    ? "repeated-token inputs only: no sink by construction"
-                                                 : "no head has a top key (prompts too short for the convention)";
+        out->none_reason = N == 0 ? "no usable prompts (no task of the group is done)"
+                           : out->n_used == 0
+                               ? "repeated-token inputs only, with no position signal: no sink by construction"
+                               : "no head has a top key (prompts too short for the convention)";
 
     out->sink1 = NAN;
     if (in->sink1) {

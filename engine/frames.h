@@ -20,7 +20,7 @@
 
 /* Label codes (the datasets store these; the names are written beside them). */
 enum {
-    SS_FRAME_NONE = 0,          /* no frame can be read: no usable data, or repeated-token inputs only */
+    SS_FRAME_NONE = 0,          /* no frame can be read: no usable data, or sink-free repeated-token inputs only */
     SS_FRAME_CENTRALIZED = 1,
     SS_FRAME_BIDIRECTIONAL = 2,
     SS_FRAME_DISTRIBUTED = 3,
@@ -42,6 +42,9 @@ typedef struct {
     const int32_t *n_tokens;    /* [N] */
     int tok_stride;
     const int32_t *special_ids; /* [n_special] BOS/CLS/SEP/EOS ids, for the repeated-token test; may be NULL */
+    int absolute_positions;     /* 1: the encoding in effect gives every position its own signal (learned rows,
+                                   a sinusoidal table, shuffled rows): repeated-token inputs keep a positional cue
+                                   and enter the features. 0: RoPE, ALiBi or no positions (Gu et al. Props. 1-4) */
     int n_special;
     const float *sink1;         /* [N] Sink_1 of each prompt (percent), or NULL; recorded, not used by the rules */
     const float *ref_count;     /* [N][L] |R| of each prompt and layer, or NULL: the |R| condition is skipped */
@@ -53,7 +56,8 @@ typedef struct {
     const char *none_reason;    /* label none: why (static text); "" otherwise */
     double confidence;          /* fraction of bootstrap resamples with the same overall label; NaN if bootstrap 0 */
     int n_used;                 /* prompts that entered the features */
-    int n_repeated;             /* prompts left out as repeated-token inputs */
+    int n_repeated;             /* prompts left out as repeated-token inputs with no sink by construction */
+    int n_repeated_kept;        /* repeated-token inputs that entered (absolute positions, or a special token) */
     int skip_effective;         /* layers left out of the centralized fraction (skip_layers, or 0 if >= L) */
     int r_rule;                 /* 1: the |R| > 1 condition was evaluated; 0: skipped (no |R| given) */
     int first_third;            /* layers 0 .. first_third-1 are the "first third" of the bidirectional rule */

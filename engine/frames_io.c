@@ -79,6 +79,7 @@ typedef struct {
     int causal, L, H, n_rows;
     int32_t special[4];
     int n_special;
+    char pos_encoding[32];                               /* /models/<m> positional_encoding */
     char top[NAME_MAX_], sink[NAME_MAX_], ref[NAME_MAX_]; /* analysis group names; "" when absent */
     int32_t *top_pos, *top_class;                        /* [rows][L][H] */
     float *sink_rate;                                    /* [rows][n_eps][T] or NULL */
@@ -92,6 +93,7 @@ typedef struct {
     model_data *models;                                  /* [n_models], by /models index */
     char (*prompt_names)[NAME_MAX_];                     /* [n_prompts], by index */
     char (*enc_names)[NAME_MAX_];                        /* [n_enc], by index */
+    char (*enc_types)[NAME_MAX_];                        /* [n_enc] /encodings/<e> type */
     int32_t *t_model, *t_prompts, *t_enc, *t_row, *t_ntok, *tokens; /* [n_tasks], tokens [n_tasks][T_max] */
     int8_t *t_status;                                    /* [n_tasks] */
 } file_data;
@@ -107,6 +109,7 @@ static void file_data_free(file_data *f)
     free(f->models);
     free(f->prompt_names);
     free(f->enc_names);
+    free(f->enc_types);
     free(f->t_model);
     free(f->t_prompts);
     free(f->t_enc);
@@ -258,6 +261,18 @@ static ss_status read_file(const char *path, file_data *f)
     }
     SS_TRY(read_index_names(file, "/prompts", f->prompt_names, f->n_prompts, path));
     SS_TRY(read_index_names(file, "/encodings", f->enc_names, f->n_enc, path));
+    f->enc_types = calloc((size_t)f->n_enc + 1, sizeof *f->enc_types);
+    if (!f->enc_types) {
+        st = ss_fail(SS_ERR_NOMEM, "frames: out of memory");
+        goto done;
+    }
+    for (int e = 0; e < f->n_enc; e++) {
+        char gp[NAME_MAX_ + 16];
+        snprintf(gp, sizeof gp, "/encodings/%s", f->enc_names[e]);
+        hid_t ge = H5Gopen2(file, gp, H5P_DEFAULT);
+        if (ge >= 0 && ss_h5_get_str(ge, "type", f->enc_types[e], NAME_MAX_) != 0) f->enc_types[e][0] = 0;
+        if (ge >= 0) H5Gclose(ge);
+    }
     {
         char (*mnames)[NAME_MAX_] = calloc((size_t)f->n_models + 1, NAME_MAX_);
         if (!mnames) {
@@ -282,6 +297,8 @@ static ss_status read_file(const char *path, file_data *f)
         md->L = (int)ss_h5_get_int(g, "n_layers", 0);
         md->H = (int)ss_h5_get_int(g, "n_heads", 0);
         md->n_rows = (int)ss_h5_get_int(g, "n_tasks", 0);
+        if (ss_h5_get_str(g, "positional_encoding", md->pos_encoding, sizeof md->pos_encoding) != 0)
+            md->pos_encoding[0] = 0;
         static const char *const sp[] = {"bos_token_id", "cls_token_id", "sep_token_id", "eos_token_id"};
         for (int i = 0; i < 4; i++) {
             long long id = ss_h5_get_int(g, sp[i], -1);
@@ -321,8 +338,19 @@ done:
 typedef struct {
     int model, prompts, enc;
     int n_tasks, n_done, n_failed, n_pending, n_skipped;
+    int absolute_positions; /* the encoding in effect gives each position its own signal (see absolute_positions) */
     ss_frames_result res;
 } group_rec;
+
+/* 1 when the encoding in effect gives every position its own signal: the model's own learned (or any other
+ * absolute) positions under `native`, or a `sinusoidal` / `shuffled` ablation. RoPE, ALiBi and `none` carry no
+ * absolute position (Gu et al. Props. 1-4). An unknown type counts as absolute, so that no frame is dropped on a
+ * guess. */
+static int absolute_positions(const char *enc_type, const char *model_pe)
+{
+    const char *pe = strcmp(enc_type, "native") == 0 ? model_pe : enc_type;
+    return !(strcmp(pe, "rope") == 0 || strcmp(pe, "alibi") == 0 || strcmp(pe, "none") == 0);
+}
 
 static ss_status classify_group(const file_data *f, const ss_frames_params *fp, group_rec *gr)
 {
@@ -341,6 +369,7 @@ static ss_status classify_group(const file_data *f, const ss_frames_params *fp, 
         default: gr->n_pending++; break;
         }
     }
+    gr->absolute_positions = absolute_positions(f->enc_types[gr->enc], md->pos_encoding);
     const size_t N = (size_t)(gr->n_done ? gr->n_done : 1);
     int32_t *pos = malloc(N * per * sizeof *pos);   /* [N][L][H] */
     int32_t *cls = malloc(N * per * sizeof *cls);   /* [N][L][H] */
@@ -371,7 +400,8 @@ static ss_status classify_group(const file_data *f, const ss_frames_params *fp, 
     }
     ss_frames_input in = {.n_prompts = n, .L = L, .H = H, .causal = md->causal, .top_pos = pos, .top_class = cls,
                           .tokens = tok, .n_tokens = ntok, .tok_stride = T, .special_ids = md->special,
-                          .n_special = md->n_special, .sink1 = sink1, .ref_count = R};
+                          .n_special = md->n_special, .sink1 = sink1, .ref_count = R,
+                          .absolute_positions = gr->absolute_positions};
     st = ss_frames_classify(&in, fp, &gr->res);
     if (st == SS_OK && gr->n_tasks > 0 && gr->n_skipped == gr->n_tasks)
         gr->res.none_reason = "the encoding does not apply to the model (every task skipped)";
@@ -429,6 +459,8 @@ static herr_t write_group(hid_t file, const file_data *f, const ss_frames_params
     e |= ss_h5_put_str(g, "method", SS_FRAMES_METHOD);
     e |= ss_h5_put_int(g, "n_prompts", r->n_used);
     e |= ss_h5_put_int(g, "n_repeated", r->n_repeated);
+    e |= ss_h5_put_int(g, "n_repeated_kept", r->n_repeated_kept);
+    e |= ss_h5_put_int(g, "absolute_positions", gr->absolute_positions);
     e |= ss_h5_put_int(g, "n_tasks", gr->n_tasks);
     e |= ss_h5_put_int(g, "n_missing", gr->n_tasks - gr->n_done);
     e |= ss_h5_put_int(g, "n_failed", gr->n_failed);
@@ -507,8 +539,9 @@ static void print_group(FILE *out, const file_data *f, const group_rec *gr)
     fprintf(out, "%s / %s / %s: %s", md->name, f->enc_names[gr->enc], f->prompt_names[gr->prompts],
             ss_frame_name(r->label));
     if (!isnan(r->confidence)) fprintf(out, " (confidence %.2f)", r->confidence);
-    fprintf(out, "  [%d prompts, %d missing, %d repeated-token; %s top keys; |R| rule %s", r->n_used,
-            gr->n_tasks - gr->n_done, r->n_repeated, md->causal ? "alpha" : "raw", r->r_rule ? "used" : "skipped");
+    fprintf(out, "  [%d prompts, %d missing, %d repeated-token left out, %d kept; %s top keys; |R| rule %s", r->n_used,
+            gr->n_tasks - gr->n_done, r->n_repeated, r->n_repeated_kept, md->causal ? "alpha" : "raw",
+            r->r_rule ? "used" : "skipped");
     if (!isnan(r->sink1)) fprintf(out, "; Sink_1^%g %.1f%%", md->sink_eps, r->sink1);
     fprintf(out, "]\n");
     if (r->label == SS_FRAME_NONE) {

@@ -171,15 +171,26 @@ def verify(path, want):
                     g = fr[gname]
                     tasks = [t for t in range(len(status)) if tm[t] == mi and tq[t] == qi and te[t] == ei]
                     done = [t for t in tasks if status[t] == 1]
-                    used, n_rep = [], 0
+                    used, n_rep, n_kept = [], 0, 0
+                    # a repeated-token prompt has no sink by construction only when every token (specials
+                    # included) is one id and the encoding in effect carries no absolute position (RoPE, ALiBi,
+                    # none): Gu et al. Props. 1-4; otherwise it is classified like any prompt
+                    etype = s(f["encodings"][e].attrs["type"])
+                    pe = s(ma["positional_encoding"]) if etype == "native" else etype
+                    absolute = pe not in ("rope", "alibi", "none")
                     for t in done:
-                        content = [int(x) for x in tokens[t][:ntok[t]] if int(x) not in specials]
-                        if len(content) >= 2 and len(set(content)) == 1:
+                        toks = [int(x) for x in tokens[t][:ntok[t]]]
+                        content = [x for x in toks if x not in specials]
+                        repeated = len(content) >= 2 and len(set(content)) == 1
+                        if repeated and len(content) == len(toks) and not absolute:
                             n_rep += 1
                         else:
+                            n_kept += repeated
                             used.append(t)
+                    if int(g.attrs["absolute_positions"]) != int(absolute):
+                        err(f"{gname}: absolute_positions {int(g.attrs['absolute_positions'])}, expected {int(absolute)}")
                     for key, v in (("n_tasks", len(tasks)), ("n_missing", len(tasks) - len(done)),
-                                   ("n_prompts", len(used)), ("n_repeated", n_rep),
+                                   ("n_prompts", len(used)), ("n_repeated", n_rep), ("n_repeated_kept", n_kept),
                                    ("n_failed", sum(status[t] == 2 for t in tasks))):
                         if int(g.attrs[key]) != v:
                             err(f"{gname}: {key} {int(g.attrs[key])}, expected {v}")

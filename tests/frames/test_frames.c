@@ -19,6 +19,7 @@ typedef struct {
     int bos;           /* 1: position 0 holds BOS (or [CLS] for encoders) */
     int sep;           /* 1: position T-1 holds [SEP] */
     int repeated;      /* 1: every content token is the same id */
+    int absolute;      /* 1: the encoding in effect has absolute positions (learned, sinusoidal, shuffled) */
     int32_t *pos, *cls, *tok, *ntok; /* [N][L][H], [N][L][H], [N][TMAX], [N] */
     float *R;          /* [N][L] or NULL */
 } family;
@@ -77,7 +78,8 @@ static ss_frames_result run(const family *f, const ss_frames_params *p)
     static const int32_t specials[] = {BOS, CLS, SEP};
     ss_frames_input in = {.n_prompts = f->N, .L = f->L, .H = f->H, .causal = f->causal, .top_pos = f->pos,
                           .top_class = f->cls, .tokens = f->tok, .n_tokens = f->ntok, .tok_stride = TMAX,
-                          .special_ids = specials, .n_special = 3, .ref_count = f->R};
+                          .special_ids = specials, .n_special = 3, .ref_count = f->R,
+                          .absolute_positions = f->absolute};
     ss_frames_result r;
     ss_status st = ss_frames_classify(&in, p, &r);
     CHECK_MSG(st == SS_OK, "%s", ss_errmsg());
@@ -294,13 +296,49 @@ static void test_none(void)
     for (int l = 0; l < f.L; l++) CHECK(r.labels[l] == SS_FRAME_NONE && r.anchor_id[l] == -1 && isnan(r.m_l[l]));
     ss_frames_result_free(&r);
     drop(&f);
-    /* repeated-token prompts (BOS + one id repeated): no frame is read, even though the BOS takes every head */
-    f = (family){.N = 6, .L = 4, .H = 2, .T = 16, .causal = 1, .bos = 1, .repeated = 1};
+    /* one id repeated at every position, RoPE/NoPE/ALiBi (absolute 0): no sink by construction (Gu et al.
+     * Props. 1-4), no frame is read even if the first position took every head */
+    f = (family){.N = 6, .L = 4, .H = 2, .T = 16, .causal = 1, .repeated = 1};
     build(&f, pick_first);
     r = run(&f, &p);
     CHECK_STREQ(ss_frame_name(r.label), "none");
-    CHECK(r.n_repeated == 6 && r.n_used == 0);
-    CHECK(strstr(r.none_reason, "repeated") != NULL);
+    CHECK(r.n_repeated == 6 && r.n_repeated_kept == 0 && r.n_used == 0);
+    CHECK(strstr(r.none_reason, "no sink by construction") != NULL);
+    ss_frames_result_free(&r);
+    drop(&f);
+    /* the same with a prepended BOS: position 1 holds another token, the premise fails and a sink can form on it,
+     * so the prompts are classified (here: every head on BOS -> centralized) */
+    f = (family){.N = 6, .L = 4, .H = 2, .T = 16, .causal = 1, .bos = 1, .repeated = 1};
+    build(&f, pick_first);
+    r = run(&f, &p);
+    CHECK_STREQ(ss_frame_name(r.label), "centralized");
+    CHECK(r.n_repeated == 0 && r.n_repeated_kept == 6 && r.n_used == 6);
+    CHECK(r.central_class == SS_TOK_START);
+    ss_frames_result_free(&r);
+    drop(&f);
+    /* learned absolute positions: even one id at every position keeps its positional cue (p_1 differs), a sink can
+     * form, and the prompts are classified: the first position takes every head -> centralized */
+    f = (family){.N = 6, .L = 4, .H = 2, .T = 16, .causal = 1, .repeated = 1, .absolute = 1};
+    build(&f, pick_first);
+    r = run(&f, &p);
+    CHECK_STREQ(ss_frame_name(r.label), "centralized");
+    CHECK(r.n_repeated == 0 && r.n_repeated_kept == 6 && r.n_used == 6);
+    CHECK(r.central_class == SS_TOK_FIRST && r.shares[0 * SS_TOK_N_CLASSES + SS_TOK_FIRST] == 1.0);
+    ss_frames_result_free(&r);
+    drop(&f);
+    /* an encoder with learned positions on [CLS] x..x [SEP] (MiniLM native): classified, not none */
+    f = (family){.N = 6, .L = 6, .H = 5, .T = 16, .causal = 0, .bos = 1, .sep = 1, .repeated = 1, .absolute = 1};
+    build(&f, pick_bidir);
+    r = run(&f, &p);
+    CHECK(r.label != SS_FRAME_NONE && r.n_repeated == 0 && r.n_used == 6);
+    ss_frames_result_free(&r);
+    drop(&f);
+    /* a mix: repeated prompts left out, the natural ones (same family without repetition) are not */
+    f = (family){.N = 4, .L = 4, .H = 2, .T = 16, .causal = 1, .repeated = 1};
+    build(&f, pick_first);
+    for (int q = 0; q < 2; q++) f.tok[(size_t)q * TMAX + 3] = 777; /* prompts 0 and 1 are no longer repeated */
+    r = run(&f, &p);
+    CHECK(r.n_repeated == 2 && r.n_repeated_kept == 0 && r.n_used == 2);
     ss_frames_result_free(&r);
     drop(&f);
     /* no head has a top key (too short for the alpha convention) */
