@@ -20,6 +20,7 @@ extern const ss_analysis_type ss_analysis_attention_geometry;
 extern const ss_analysis_type ss_analysis_massive;
 extern const ss_analysis_type ss_analysis_qk;
 extern const ss_analysis_type ss_analysis_hidden;
+extern const ss_analysis_type ss_analysis_attention_map;
 
 static const ss_analysis_type *const g_registry[] = {
     &ss_analysis_sink_rate,
@@ -34,6 +35,7 @@ static const ss_analysis_type *const g_registry[] = {
     &ss_analysis_massive,
     &ss_analysis_qk,
     &ss_analysis_hidden,
+    &ss_analysis_attention_map,
     NULL,
 };
 

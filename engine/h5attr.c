@@ -99,3 +99,25 @@ int ss_h5_get_doubles(hid_t obj, const char *name, double *out, int cap)
     H5Aclose(a);
     return rc;
 }
+
+void *ss_h5_read_all(hid_t loc, const char *name, hid_t mem, size_t elem, int want_rank, hsize_t *dims)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return NULL;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) return NULL;
+    hid_t sp = H5Dget_space(d);
+    void *buf = NULL;
+    if (H5Sget_simple_extent_ndims(sp) == want_rank) {
+        H5Sget_simple_extent_dims(sp, dims, NULL);
+        size_t n = 1;
+        for (int i = 0; i < want_rank; i++) n *= (size_t)dims[i];
+        buf = malloc((n ? n : 1) * elem);
+        if (buf && n && H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    H5Sclose(sp);
+    H5Dclose(d);
+    return buf;
+}
