@@ -573,7 +573,7 @@ static void check_attention_case(const json_t *cs)
     char base[sizeof g_ctx];
     memcpy(base, g_ctx, sizeof base);
     for (int h = 0; h < H; h++) {
-        snprintf(g_ctx, sizeof g_ctx, "%s head %d", base, h);
+        snprintf(g_ctx, sizeof g_ctx, "%.140s head %d", base, h);
         check_head(A + (size_t)h * T * T, T, causal, json_array_get(heads, (size_t)h));
     }
     memcpy(g_ctx, base, sizeof base);
