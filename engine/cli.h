@@ -10,6 +10,7 @@ int ss_cmd_plan(int argc, char **argv);
 int ss_cmd_run(int argc, char **argv);
 int ss_cmd_inspect(int argc, char **argv); /* sinkscope inspect MODEL: what a model file holds */
 int ss_cmd_frames(int argc, char **argv);  /* sinkscope frames OUT.h5: reference-frame labels (cmd_frames.c) */
+int ss_cmd_report(int argc, char **argv);  /* sinkscope report OUT.h5 ... -o DIR: tables and figures (cmd_report.c) */
 
 /* 1 if argv holds -h/--help (then the command prints its help and returns 0). */
 int ss_wants_help(int argc, char **argv);

@@ -17,6 +17,7 @@ static void usage(FILE *f)
             "  run SWEEP.yaml -o OUT.h5     run the grid; under mpiexec -n N on N ranks, one results file\n"
             "  inspect MODEL                a model directory or .gguf file: architecture, sizes, tokens, tensors\n"
             "  frames OUT.h5                label reference frames (centralized, bidirectional, ...) into /frames\n"
+            "  report OUT.h5 ... -o DIR     publication tables (LaTeX, Markdown, CSV) and figures (PNG, SVG)\n"
             "  version                      print the version\n"
             "\n"
             "'sinkscope <command> --help' explains a command. Exit codes: 0 ok, 1 the run finished with\n"
@@ -36,6 +37,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0) return ss_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "inspect") == 0) return ss_cmd_inspect(argc - 1, argv + 1);
     if (strcmp(cmd, "frames") == 0) return ss_cmd_frames(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0) return ss_cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("sinkscope %s\n", SINKSCOPE_VERSION);
         return SS_EXIT_OK;
