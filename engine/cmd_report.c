@@ -355,7 +355,7 @@ done:
 static ss_status figures(const report_args *a, const ss_report_data *d, listing *ls)
 {
     ss_status st = SS_OK;
-    char name[128], title[256];
+    char name[160], title[256];
     /* layer x head Sink_1, per model (its first encoding, primary prompt set) */
     for (int k = 0; k < d->n_cells; k++) {
         if (!first_of_group(d, k)) continue;
