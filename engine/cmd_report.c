@@ -350,6 +350,38 @@ done:
     return st;
 }
 
+/* One table per other analysis family of the cell: its per-layer means (report_data.h). */
+static ss_status family_tables(const report_args *a, const ss_report_cell *c, listing *ls)
+{
+    ss_status st = SS_OK;
+    for (int fi = 0; fi < c->n_families && st == SS_OK; fi++) {
+        const ss_report_family *fam = &c->families[fi];
+        char name[160], title[256], prefix[40];
+        snprintf(prefix, sizeof prefix, "%.39s", fam->name);
+        stem(name, sizeof name, prefix, c->model, c->encoding);
+        snprintf(title, sizeof title, "%s, %s encoding, %s prompts: %s (%s) by layer", c->model, c->encoding,
+                 c->prompts, fam->name, fam->type);
+        ss_table t;
+        SS_TRY(ss_table_init(&t, name, title, 1 + fam->n_cols, fam->n_rows));
+        column(&t, 0, fam->n_rows == c->L + 1 ? "State" : "Layer", NULL, "", 0, 0);
+        for (int k = 0; k < fam->n_cols; k++) column(&t, 1 + k, fam->cols[k], NULL, fam->units[k], 3, 0);
+        for (int r = 0; r < fam->n_rows; r++) {
+            ss_cell_num(ss_table_cell(&t, r, 0), r, NAN);
+            for (int k = 0; k < fam->n_cols; k++)
+                ss_cell_num(ss_table_cell(&t, r, 1 + k), fam->values[(size_t)r * SS_REPORT_MAX_FAMILY_COLS + k], NAN);
+        }
+        snprintf(t.caption, sizeof t.caption,
+                 "Analysis '%s' (type %s; definitions in schemas/analyses.md): each dataset's mean over the %d done "
+                 "prompts%s, per %s.",
+                 fam->name, fam->type, c->n_done, " (and over heads for per-head datasets)",
+                 fam->n_rows == c->L + 1 ? "hidden state (0 = embeddings, L = last)" : "layer");
+        st = emit(a, &t, ls);
+        ss_table_free(&t);
+    }
+done:
+    return st;
+}
+
 /* ------------------------------------------------------------------------------------------ figures */
 
 static ss_status figures(const report_args *a, const ss_report_data *d, listing *ls)
@@ -552,6 +584,7 @@ int ss_cmd_report(int argc, char **argv)
         if (first_of_group(&d, k)) {
             const int p = primary_cell(&d, k, a.prompts);
             if (p >= 0) st = layer_table(&a, &d.cells[p], ls);
+            if (p >= 0 && st == SS_OK) st = family_tables(&a, &d.cells[p], ls);
         }
     if (st == SS_OK && a.tex) {
         const char *names[256];

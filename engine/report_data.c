@@ -157,6 +157,7 @@ static void free_cell(ss_report_cell *c)
     free(c->anchor_text);
     free(c->map);
     free(c->map_tokens);
+    for (int i = 0; i < c->n_families; i++) free(c->families[i].values);
 }
 
 void ss_report_data_free(ss_report_data *d)
@@ -387,6 +388,86 @@ static ss_status fill_analyses(hid_t f, ss_report_cell *c, const task_table *tt,
     return SS_OK;
 }
 
+/* The per-layer means of every analysis other than the ones the main tables read (report_data.h). */
+static void fill_families(hid_t f, ss_report_cell *c, const int *rows)
+{
+    char path[256], names[MAX_NAMES][64], dnames[MAX_NAMES][64];
+    snprintf(path, sizeof path, "/results/%s", c->model);
+    if (c->n_done == 0 || H5Lexists(f, "/results", H5P_DEFAULT) <= 0 || H5Lexists(f, path, H5P_DEFAULT) <= 0) return;
+    hid_t g = H5Gopen2(f, path, H5P_DEFAULT);
+    if (g < 0) return;
+    name_list l = {names, 0};
+    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, collect, &l);
+    for (int a = 0; a < l.n && c->n_families < SS_REPORT_MAX_FAMILIES; a++) {
+        hid_t ag = H5Gopen2(g, names[a], H5P_DEFAULT);
+        char type[64] = "";
+        if (ag < 0) continue;
+        ss_h5_get_str(ag, "type", type, sizeof type);
+        if (!strcmp(type, "sink_rate") || !strcmp(type, "top_keys") || !strcmp(type, "attention_map")) {
+            H5Gclose(ag);
+            continue;
+        }
+        ss_report_family *fam = &c->families[c->n_families];
+        memset(fam, 0, sizeof *fam);
+        snprintf(fam->name, sizeof fam->name, "%.63s", names[a]);
+        snprintf(fam->type, sizeof fam->type, "%.31s", type);
+        name_list dl = {dnames, 0};
+        H5Literate(ag, H5_INDEX_NAME, H5_ITER_INC, NULL, collect, &dl);
+        for (int k = 0; k < dl.n && fam->n_cols < SS_REPORT_MAX_FAMILY_COLS; k++) {
+            hid_t d = H5Dopen2(ag, dnames[k], H5P_DEFAULT);
+            if (d < 0) continue;
+            hid_t sp = H5Dget_space(d);
+            hsize_t dims[8];
+            const int rank = H5Sget_simple_extent_ndims(sp);
+            if (rank >= 2 && rank <= 3) H5Sget_simple_extent_dims(sp, dims, NULL);
+            H5Sclose(sp);
+            const int per_layer = rank >= 2 && rank <= 3 && ((int)dims[1] == c->L || (int)dims[1] == c->L + 1) &&
+                                  (rank == 2 || (int)dims[2] == c->H) && (fam->n_rows == 0 || fam->n_rows == (int)dims[1]);
+            if (!per_layer) {
+                H5Dclose(d);
+                continue;
+            }
+            const size_t per_row = (size_t)dims[1] * (rank == 3 ? dims[2] : 1);
+            double *all = malloc((size_t)dims[0] * per_row * sizeof *all); /* [rows][n][H?] */
+            char units[24] = "";
+            ss_h5_get_str(d, "units", units, sizeof units);
+            /* identities (positions, channels, classes) have no mean */
+            const int identity = !strcmp(units, "position") || !strcmp(units, "channel") || !strcmp(units, "class");
+            if (all && !identity && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all) >= 0) {
+                const int n_rows = (int)dims[1], inner = rank == 3 ? (int)dims[2] : 1;
+                if (!fam->values) {
+                    fam->n_rows = n_rows;
+                    fam->values = malloc((size_t)n_rows * SS_REPORT_MAX_FAMILY_COLS * sizeof *fam->values);
+                }
+                if (fam->values) {
+                    const int col = fam->n_cols++;
+                    snprintf(fam->cols[col], sizeof fam->cols[col], "%.47s", dnames[k]);
+                    snprintf(fam->units[col], sizeof fam->units[col], "%.23s", units);
+                    for (int r = 0; r < n_rows; r++) {
+                        double sum = 0.0;
+                        int m = 0;
+                        for (int i = 0; i < c->n_done; i++)
+                            for (int h = 0; h < inner; h++) {
+                                const double v = all[(size_t)rows[i] * per_row + (size_t)r * inner + h];
+                                if (!isnan(v)) {
+                                    sum += v;
+                                    m++;
+                                }
+                            }
+                        fam->values[(size_t)r * SS_REPORT_MAX_FAMILY_COLS + col] = m ? sum / m : NAN;
+                    }
+                }
+            }
+            free(all);
+            H5Dclose(d);
+        }
+        H5Gclose(ag);
+        if (fam->n_cols > 0) c->n_families++;
+        else free(fam->values);
+    }
+    H5Gclose(g);
+}
+
 static void fill_frames(hid_t f, ss_report_cell *c, const ss_tokenizer *tok)
 {
     char path[256];
@@ -529,6 +610,7 @@ static ss_status read_file(const char *path, double tau, const char *select, ss_
                 }
                 st = fill_analyses(f, &c, &tt, rows, task_of, tau, tok);
                 if (st == SS_OK) fill_frames(f, &c, tok);
+                if (st == SS_OK) fill_families(f, &c, rows);
                 free(rows);
                 free(task_of);
                 ss_report_cell *grown = realloc(out->cells, (size_t)(out->n_cells + 1) * sizeof *grown);

@@ -18,6 +18,19 @@
 
 #include "status.h"
 
+/* One analysis family's per-layer means, for its per-model table: every dataset of the analysis whose per-row
+ * shape is [L] or [L+1] (hidden states), or [L][H] (then also averaged over heads), averaged over the done prompts
+ * (NaN skipped). Datasets of identities (units position, channel, class) are left out. */
+enum { SS_REPORT_MAX_FAMILIES = 16, SS_REPORT_MAX_FAMILY_COLS = 16 };
+typedef struct {
+    char name[64], type[32];
+    int n_rows;                                  /* L or L + 1 */
+    int n_cols;
+    char cols[SS_REPORT_MAX_FAMILY_COLS][48];    /* dataset names */
+    char units[SS_REPORT_MAX_FAMILY_COLS][24];
+    double *values;                              /* [n_rows][SS_REPORT_MAX_FAMILY_COLS], n_cols used */
+} ss_report_family;
+
 typedef struct {
     /* identity and provenance */
     char file[512];
@@ -45,6 +58,9 @@ typedef struct {
     int map_T, map_layer;
     float *map;                    /* [map_T][map_T] */
     char (*map_tokens)[48];        /* [map_T] */
+    /* the other analyses (not sink_rate, top_keys, attention_map) */
+    ss_report_family families[SS_REPORT_MAX_FAMILIES];
+    int n_families;
 } ss_report_cell;
 
 typedef struct {
