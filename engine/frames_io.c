@@ -19,35 +19,6 @@
 
 /* ------------------------------------------------------------------ small HDF5 helpers */
 
-
-
-
-/* Reads a whole numeric dataset as `mem` into a new buffer; dims[] gets its shape. NULL when missing. */
-static void *read_all(hid_t loc, const char *name, hid_t mem, size_t elem, int want_rank, hsize_t *dims)
-{
-    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return NULL;
-    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (d < 0) return NULL;
-    hid_t sp = H5Dget_space(d);
-    void *buf = NULL;
-    if (H5Sget_simple_extent_ndims(sp) == want_rank) {
-        H5Sget_simple_extent_dims(sp, dims, NULL);
-        size_t n = 1;
-        for (int i = 0; i < want_rank; i++) n *= (size_t)dims[i];
-        buf = malloc((n ? n : 1) * elem);
-        if (buf && n && H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    H5Sclose(sp);
-    H5Dclose(d);
-    return buf;
-}
-
-
-
-
 /* A dataset [d0] or [d0][d1] with `doc` and `units` attributes. */
 static herr_t put_dset(hid_t g, const char *name, hid_t ftype, hid_t mtype, int rank, hsize_t d0, hsize_t d1,
                        const void *data, const char *units, const char *doc)
@@ -181,11 +152,11 @@ static ss_status read_model(hid_t file, model_data *md, const char *path)
     if (md->top[0]) {
         hid_t g = H5Gopen2(mg, md->top, H5P_DEFAULT);
         const char *kp = md->causal ? "top_key_alpha" : "top_key", *kc = md->causal ? "top_class_alpha" : "top_class";
-        md->top_pos = read_all(g, kp, H5T_NATIVE_INT32, sizeof(int32_t), 3, d);
+        md->top_pos = ss_h5_read_all(g, kp, H5T_NATIVE_INT32, sizeof(int32_t), 3, d);
         if (md->top_pos && ((int)d[0] != md->n_rows || (int)d[1] != md->L || (int)d[2] != md->H))
             st = ss_fail(SS_ERR_FORMAT, "%s: %s/%s/%s has shape [%d][%d][%d], expected [%d][%d][%d]", path, gp,
                          md->top, kp, (int)d[0], (int)d[1], (int)d[2], md->n_rows, md->L, md->H);
-        md->top_class = read_all(g, kc, H5T_NATIVE_INT32, sizeof(int32_t), 3, d);
+        md->top_class = ss_h5_read_all(g, kc, H5T_NATIVE_INT32, sizeof(int32_t), 3, d);
         if (st == SS_OK && (!md->top_pos || !md->top_class))
             st = ss_fail(SS_ERR_FORMAT,
                          "%s: %s/%s lacks %s or %s (a file from a sinkscope without token classes? run the sweep "
@@ -197,7 +168,7 @@ static ss_status read_model(hid_t file, model_data *md, const char *path)
         hid_t g = H5Gopen2(mg, md->sink, H5P_DEFAULT);
         double eps[64];
         int n_eps = ss_h5_get_doubles(g, "epsilon", eps, 64);
-        md->sink_rate = read_all(g, "sink_rate", H5T_NATIVE_FLOAT, sizeof(float), 3, d);
+        md->sink_rate = ss_h5_read_all(g, "sink_rate", H5T_NATIVE_FLOAT, sizeof(float), 3, d);
         if (md->sink_rate && n_eps > 0 && (int)d[0] == md->n_rows && (int)d[1] == n_eps && d[2] > 0) {
             md->sink_n_eps = n_eps;
             md->sink_T = (int)d[2];
@@ -218,8 +189,8 @@ static ss_status read_model(hid_t file, model_data *md, const char *path)
     if (st == SS_OK && md->ref[0]) {
         hid_t g = H5Gopen2(mg, md->ref, H5P_DEFAULT);
         /* the causal-corrected |R| for decoders; the raw form for encoders (equal there), ref_count if absent */
-        if (!md->causal) md->ref_count = read_all(g, "ref_count_raw", H5T_NATIVE_FLOAT, sizeof(float), 2, d);
-        if (!md->ref_count) md->ref_count = read_all(g, "ref_count", H5T_NATIVE_FLOAT, sizeof(float), 2, d);
+        if (!md->causal) md->ref_count = ss_h5_read_all(g, "ref_count_raw", H5T_NATIVE_FLOAT, sizeof(float), 2, d);
+        if (!md->ref_count) md->ref_count = ss_h5_read_all(g, "ref_count", H5T_NATIVE_FLOAT, sizeof(float), 2, d);
         if (md->ref_count && ((int)d[0] != md->n_rows || (int)d[1] != md->L)) {
             free(md->ref_count);
             md->ref_count = NULL;
@@ -312,14 +283,14 @@ static ss_status read_file(const char *path, file_data *f)
         st = ss_fail(SS_ERR_FORMAT, "%s: /tasks is missing", path);
         goto done;
     }
-    f->t_model = read_all(g, "model", H5T_NATIVE_INT32, 4, 1, d);
+    f->t_model = ss_h5_read_all(g, "model", H5T_NATIVE_INT32, 4, 1, d);
     f->n_tasks = f->t_model ? (int)d[0] : 0;
-    f->t_prompts = read_all(g, "prompts", H5T_NATIVE_INT32, 4, 1, d);
-    f->t_enc = read_all(g, "encoding", H5T_NATIVE_INT32, 4, 1, d);
-    f->t_row = read_all(g, "row", H5T_NATIVE_INT32, 4, 1, d);
-    f->t_ntok = read_all(g, "n_tokens", H5T_NATIVE_INT32, 4, 1, d);
-    f->t_status = read_all(g, "status", H5T_NATIVE_INT8, 1, 1, d);
-    f->tokens = read_all(g, "tokens", H5T_NATIVE_INT32, 4, 2, d);
+    f->t_prompts = ss_h5_read_all(g, "prompts", H5T_NATIVE_INT32, 4, 1, d);
+    f->t_enc = ss_h5_read_all(g, "encoding", H5T_NATIVE_INT32, 4, 1, d);
+    f->t_row = ss_h5_read_all(g, "row", H5T_NATIVE_INT32, 4, 1, d);
+    f->t_ntok = ss_h5_read_all(g, "n_tokens", H5T_NATIVE_INT32, 4, 1, d);
+    f->t_status = ss_h5_read_all(g, "status", H5T_NATIVE_INT8, 1, 1, d);
+    f->tokens = ss_h5_read_all(g, "tokens", H5T_NATIVE_INT32, 4, 2, d);
     f->T_max = f->tokens ? (int)d[1] : 0;
     if (!f->t_model || !f->t_prompts || !f->t_enc || !f->t_row || !f->t_ntok || !f->t_status || !f->tokens ||
         (int)d[0] != f->n_tasks) {
