@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "spectral.h" /* ss_quantile_linear_sorted */
+
 void ss_head_mean(const float *A, int H, int n, float *Abar)
 {
     const long nn = (long)n * n;
@@ -41,18 +43,7 @@ int ss_percentile_linear(const double *x, int n, double q, double *out)
     if (!xs) return -1;
     memcpy(xs, x, (size_t)n * sizeof *xs);
     qsort(xs, (size_t)n, sizeof *xs, cmp_double);
-    if (q < 0.0) q = 0.0;
-    if (q > 1.0) q = 1.0;
-    double v = (double)(n - 1) * q;
-    if (v >= (double)(n - 1)) {
-        *out = xs[n - 1];
-    } else {
-        double lo = floor(v);
-        double g = v - lo;
-        double a = xs[(int)lo], b = xs[(int)lo + 1];
-        double diff = b - a;
-        *out = g >= 0.5 ? b - diff * (1.0 - g) : a + diff * g; /* numpy's _lerp */
-    }
+    *out = ss_quantile_linear_sorted(xs, n, q < 0.0 ? 0.0 : (q > 1.0 ? 1.0 : q)); /* spectral.h: numpy's 'linear' */
     free(xs);
     return 0;
 }
