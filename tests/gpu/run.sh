@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# run.sh: the GPU session's check, in one go (under 8 minutes on an H200): configure and build with CUDA
+# architectures 90 and 80, run the GPU tests (ctest -L gpu, plus test_backend), the attention workbench
+# (kernels/dev/attn_bench: validation of every kernel version, launch-shape sweep) and the GPU benchmark
+# (tests/bench/bench_gpu). Everything goes to one log: $OUT/gpu.log when $OUT is set, else build-gpu/gpu.log.
+# Usage: tests/gpu/run.sh [BUILD_DIR]     Exit: 0 all passed, 1 a step failed, 77 no device (nothing to check).
+set -u
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+B=${1:-$SRC/build-gpu}
+LOG=${OUT:+$OUT/gpu.log}
+LOG=${LOG:-$B/gpu.log}
+mkdir -p "$B" "$(dirname "$LOG")"
+: > "$LOG"
+JOBS=$(nproc 2>/dev/null || echo 4)
+[ "$JOBS" -gt 16 ] && JOBS=16
+rc=0
+step() { # step NAME TIMEOUT_S CMD...: runs, logs, records failure (77 = skipped, not a failure)
+    local name=$1 t=$2; shift 2
+    echo "=== $name ($(date +%T)): $*" >> "$LOG"
+    local t0=$SECONDS
+    timeout "$t" "$@" >> "$LOG" 2>&1
+    local r=$?
+    echo "=== $name: exit $r after $((SECONDS - t0)) s" >> "$LOG"
+    if [ $r -ne 0 ] && [ $r -ne 77 ]; then rc=1; fi
+    return $r
+}
+{
+    echo "sinkscope GPU check, $(date -u +%FT%TZ), commit $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null)"
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | head -3
+    /usr/local/cuda/bin/nvcc --version 2>&1 | tail -2
+} >> "$LOG"
+step configure 120 cmake -S "$SRC" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSINKSCOPE_WERROR=ON \
+    "-DCMAKE_CUDA_ARCHITECTURES=90;80" || { echo "configure failed: see $LOG"; exit 1; }
+step build 300 cmake --build "$B" -j "$JOBS" --target test_gpu_ops test_backend attn_bench bench_gpu \
+    || { echo "build failed: see $LOG"; exit 1; }
+step tests 120 ctest --test-dir "$B" -R '^(test_gpu_ops|test_backend)$' --output-on-failure -V
+step workbench 90 "$B/kernels/attn_bench"
+step workbench_gemma 60 "$B/kernels/attn_bench" 2048 4 1 256 512
+step bench 90 "$B/tests/bench/bench_gpu"
+grep -E "FAIL|SKIP|exit [0-9]+ after" "$LOG"
+echo "log: $LOG"
+exit $rc
