@@ -306,7 +306,8 @@ __global__ void k_row_entropy(const float *A, int n_rows, int n_cols, float *H)
     int kept = 0;
     for (int j = lane; j < n_cols; j += 32)
         if (a[j] > e) s += a[j], kept++;
-    s = ss_warp_reduce(s, SsSum<double>());
+    /* lane 0's total for every lane: the butterfly's lanes may round differently, and the branch must be uniform */
+    s = __shfl_sync(0xffffffffu, ss_warp_reduce(s, SsSum<double>()), 0);
     kept = ss_warp_reduce(kept, SsSum<int>());
     if (kept == 0 || s < (double)e) {
         if (lane == 0) H[row] = 0.0f;

@@ -261,7 +261,14 @@ static void test_mha(void)
         for (int ver = 1; ver <= SS_CU_MHA_VERSIONS; ver++)
             for (int s = 0; s < (ver == 1 ? 1 : 4); s++) {
                 gbuf dP = gb_new(NULL, nP), dout = gb_new(NULL, nout);
-                CU(ss_cu_mha_version(ver, shapes[s], &dd, dP.p, dout.p, ld_out, dq.p, dk.p, dv.p));
+                const int rc = ss_cu_mha_version(ver, shapes[s], &dd, dP.p, dout.p, ld_out, dq.p, dk.p, dv.p);
+                if (rc == -1 && strstr(ss_cu_errmsg(), "shared memory")) { /* a shape this device cannot hold */
+                    printf("mha v%d shape [%d,%d,%d] d_h=%d: not run (%s)\n", ver, shapes[s].block_q,
+                           shapes[s].block_k, shapes[s].threads, m.d_h, ss_cu_errmsg());
+                    gb_free(&dP), gb_free(&dout);
+                    continue;
+                }
+                CHECK_MSG(rc == 0, "ss_cu_mha_version: %s", ss_cu_errmsg());
                 const size_t gbad = gb_get(&dP, gP) + gb_get(&dout, gout) + gb_get(&dq, NULL) + gb_get(&dk, NULL) +
                                     gb_get(&dv, NULL) + gb_get(&dal, NULL);
                 /* the padding columns of out keep the sentinel */
