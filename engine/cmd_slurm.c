@@ -273,7 +273,10 @@ static ss_status write_script(const slurm_args *a, const ss_sweep *s, const char
                "time).\n");
     fprintf(f, "#SBATCH --job-name=%s%s\n", a->job_name ? "" : "sinkscope-", a->job_name ? a->job_name : s->name);
     fprintf(f, "#SBATCH --nodes=%d\n", a->nodes);
-    fprintf(f, "#SBATCH --ntasks-per-node=%d\n", a->tasks_per_node);
+    /* Slurm refuses --ntasks-per-node above a node's CPUs even with --overcommit (22.05: "Requested node
+     * configuration is not available"), so an overcommitted job asks for the total and lets Slurm spread it. */
+    if (a->overcommit) fprintf(f, "#SBATCH --ntasks=%ld\n", (long)a->nodes * a->tasks_per_node);
+    else fprintf(f, "#SBATCH --ntasks-per-node=%d\n", a->tasks_per_node);
     if (a->cpus_per_task > 0) fprintf(f, "#SBATCH --cpus-per-task=%d\n", a->cpus_per_task);
     if (a->gpus_per_node > 0) fprintf(f, "#SBATCH --gpus-per-node=%d\n", a->gpus_per_node);
     if (a->time) fprintf(f, "#SBATCH --time=%s\n", a->time);
@@ -394,7 +397,9 @@ static int submit(const slurm_args *a, const char *script)
     }
     char log[PATH_MAX + 32];
     log_pattern(script, log, sizeof log);
-    fprintf(stderr, "[sinkscope] submitted %d job(s)%s; log: %s\n", a->chain,
+    log[strlen(log) - strlen("%j.out")] = '\0';
+    fprintf(stderr, "[sinkscope] job script %s: submitted %d job(s) (%d node(s) x %d rank(s))%s; log: %s<jobid>.out\n",
+            script, a->chain, a->nodes, a->tasks_per_node,
             a->chain > 1 ? ", each after the previous one ends (afterany)" : "", log);
     return SS_EXIT_OK;
 }
@@ -472,10 +477,13 @@ int ss_cmd_slurm(int argc, char **argv)
         code = SS_EXIT_USAGE;
         goto done;
     }
-    fprintf(stderr, "[sinkscope] job script: %s (%d node(s) x %d rank(s); results %s)\n", script, a.nodes,
-            a.tasks_per_node, out);
-    if (a.submit) code = submit(&a, script);
-    else printf("%s\n", script);
+    if (a.submit) {
+        code = submit(&a, script);
+    } else {
+        fprintf(stderr, "[sinkscope] job script for %d node(s) x %d rank(s), results %s; submit it with sbatch:\n",
+                a.nodes, a.tasks_per_node, out);
+        printf("%s\n", script);
+    }
 
 done:
     ss_sweep_free(s);
