@@ -11,10 +11,10 @@ expect_rc 0 $? "uninterrupted reference run"
 $CHECK status "$WORK/ref.h5" > /dev/null; [ $? = 77 ] && exit 77
 out=$WORK/out.h5
 
-# start_run TAG: 2 ranks, slow tasks; each rank writes its pid (exec keeps it) to $WORK/pids.TAG, in rank order.
+# start_run TAG MS: 2 ranks, tasks slowed by MS ms; each rank writes its pid (exec keeps it) to $WORK/pids.TAG.
 start_run() {
   rm -f "$WORK/pids.$1"
-  "$MPIEXEC" -n 2 --oversubscribe env SINKSCOPE_FAULT=slow:250 sh -c \
+  "$MPIEXEC" -n 2 --oversubscribe env SINKSCOPE_FAULT=slow:$2 sh -c \
     'echo "${OMPI_COMM_WORLD_RANK:-0} $$" >> "$0"; exec "$@"' "$WORK/pids.$1" \
     "$BIN" run "$WORK/sweep.yaml" -o "$out" --progress none > "$WORK/$1.log" 2>&1 &
   run_pid=$!
@@ -35,8 +35,7 @@ stopped() {
   grep -q "pending=0" <<< "$s" && bad "$1: nothing was left to do" || ok "$1: tasks remain ($s)"
 }
 
-start_run all
-sleep 0.8
+start_run all 1000   # slow enough that the second writer (seconds under a sanitizer) finds it running
 "$BIN" run "$WORK/sweep.yaml" -o "$out" --progress none > "$WORK/second.log" 2>&1
 expect_rc 2 $? "a second writer while the run holds the lock"
 expect_grep "being written by another sinkscope run \(host=.* pid=$(pid_of all 0) slurm_job=none" "$WORK/second.log" \
@@ -45,7 +44,7 @@ kill -TERM "$(pid_of all 0)" "$(pid_of all 1)"   # both at once, as Slurm does
 stopped all 15
 d1=$($CHECK status "$out" | sed -E 's/.*done=([0-9]+).*/\1/')
 
-start_run worker
+start_run worker 250
 sleep 0.6
 kill -TERM "$(pid_of worker 1)"                   # one worker only: the whole run stops
 stopped worker 15
@@ -53,7 +52,7 @@ expect_grep "rank 1 received signal 15" "$WORK/worker.log" "worker: the signalle
 d2=$($CHECK status "$out" | sed -E 's/.*done=([0-9]+).*/\1/')
 [ "$d2" -gt "$d1" ] && ok "worker: the run made progress before stopping ($d1 -> $d2)" || bad "no progress: $d1 -> $d2"
 
-start_run int
+start_run int 250
 sleep 0.6
 kill -INT "$(pid_of int 0)"                       # Ctrl-C on rank 0
 stopped int 2
