@@ -228,7 +228,8 @@ static void report_gpu_binding(MPI_Comm comm, int local_rank, int gpu, int n_dev
                     fprintf(stderr, "  rank %d (%s, local rank %d): visible device %d of %d (CUDA_VISIBLE_DEVICES "
                                     "entry %s) %s\n", r, b->host, b->local_rank, b->gpu, b->n_dev, b->entry, b->name);
                 else
-                    fprintf(stderr, "  rank %d (%s, local rank %d): no device visible, CPU\n", r, b->host, b->local_rank);
+                    fprintf(stderr, "  rank %d (%s, local rank %d): no device visible, CPU\n", r, b->host,
+                            b->local_rank);
             }
             if (size > 32) fprintf(stderr, "  ... %d more rank(s)\n", size - 32);
         }
