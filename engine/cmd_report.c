@@ -356,7 +356,7 @@ static ss_status family_tables(const report_args *a, const ss_report_cell *c, li
     ss_status st = SS_OK;
     for (int fi = 0; fi < c->n_families && st == SS_OK; fi++) {
         const ss_report_family *fam = &c->families[fi];
-        char name[160], title[256], prefix[40];
+        char name[160], title[512], prefix[40];
         snprintf(prefix, sizeof prefix, "%.39s", fam->name);
         stem(name, sizeof name, prefix, c->model, c->encoding);
         snprintf(title, sizeof title, "%.40s, %.40s encoding, %.40s prompts: %.40s (%.31s) by layer", c->model,
