@@ -356,11 +356,11 @@ static ss_status family_tables(const report_args *a, const ss_report_cell *c, li
     ss_status st = SS_OK;
     for (int fi = 0; fi < c->n_families && st == SS_OK; fi++) {
         const ss_report_family *fam = &c->families[fi];
-        char name[160], title[256], prefix[40];
+        char name[160], title[512], prefix[40];
         snprintf(prefix, sizeof prefix, "%.39s", fam->name);
         stem(name, sizeof name, prefix, c->model, c->encoding);
-        snprintf(title, sizeof title, "%s, %s encoding, %s prompts: %s (%s) by layer", c->model, c->encoding,
-                 c->prompts, fam->name, fam->type);
+        snprintf(title, sizeof title, "%.40s, %.40s encoding, %.40s prompts: %.40s (%.31s) by layer", c->model,
+                 c->encoding, c->prompts, fam->name, fam->type);
         ss_table t;
         SS_TRY(ss_table_init(&t, name, title, 1 + fam->n_cols, fam->n_rows));
         column(&t, 0, fam->n_rows == c->L + 1 ? "State" : "Layer", NULL, "", 0, 0);

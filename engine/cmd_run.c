@@ -8,19 +8,45 @@
 #include <cblas.h>
 #include <hdf5.h>
 #include <mpi.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "backend.h"
+#include "device.h"
 #include "frames.h"
+#include "gpu_bind.h"
 #include "plan.h"
 #include "results.h"
+#include "runlock.h"
 #include "runner.h"
 #include "scheduler.h"
 #include "sweep.h"
+
+/* The signal that asked this process to stop (0: none); read by the scheduler (ss_sched_options.stop). */
+static volatile sig_atomic_t g_stop_signal = 0;
+
+static void on_stop_signal(int sig)
+{
+    if (!g_stop_signal) g_stop_signal = sig;
+}
+
+/* SIGTERM (Slurm's time limit, scancel, pre-emption) and SIGINT ask for a graceful stop. A second
+ * SIGINT (Ctrl-C twice) kills at once (SA_RESETHAND); repeated SIGTERMs, which Slurm sends at the
+ * time limit after the early --signal warning, do not: SIGKILL comes after KillWait anyway. */
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_flags = SA_RESTART | SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+}
 
 typedef struct {
     const char *sweep_file, *output;
@@ -53,8 +79,13 @@ static void run_help(void)
            "  --progress auto|live|lines|none   progress display on rank 0 (auto: live on a terminal)\n"
            "  --progress-interval S    seconds between plain progress lines (default 10)\n"
            "\n"
+           "SIGTERM or SIGINT stops a run gracefully: no new tasks start, every rank finishes its current task\n"
+           "and the file is closed; re-running the same command continues. Only one run may write a results\n"
+           "file at a time (lock: OUT.h5.lock, held by rank 0).\n"
+           "\n"
            "exit codes: 0 all tasks done; 1 finished with failed tasks (listed at the end); 2 bad input,\n"
-           "usage, or a results file of another sweep; 3 internal error.\n");
+           "usage, a results file of another sweep or one another run is writing; 3 internal error;\n"
+           "4 stopped by a signal with tasks left (re-run to continue).\n");
 }
 
 static int parse_args(int argc, char **argv, run_args *a)
@@ -159,6 +190,53 @@ static int choose_threads(const run_args *a, const ss_sweep *s, int local_ranks,
     return t < 1 ? 1 : t;
 }
 
+/* Collective: rank 0 logs which rank took which GPU (one line when no rank sees one). The forward
+ * pass runs on the CPU in this version: the binding selects and reports the device, nothing more. */
+static void report_gpu_binding(MPI_Comm comm, int local_rank, int gpu, int n_dev)
+{
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    typedef struct {
+        int local_rank, gpu, n_dev;
+        char host[64], entry[64], name[96];
+    } binding;
+    binding me;
+    memset(&me, 0, sizeof me);
+    me.local_rank = local_rank;
+    me.gpu = gpu;
+    me.n_dev = n_dev;
+    gethostname(me.host, sizeof me.host - 1);
+    if (gpu >= 0) {
+        ss_gpu_visible_entry(getenv("CUDA_VISIBLE_DEVICES"), gpu, me.entry, sizeof me.entry);
+        ss_cuda_device_name(gpu, me.name, sizeof me.name);
+    }
+    binding *all = rank == 0 ? calloc((size_t)size, sizeof *all) : NULL; /* [size] */
+    if (rank == 0 && !all) MPI_Abort(comm, 3);
+    MPI_Gather(&me, sizeof me, MPI_BYTE, all, sizeof me, MPI_BYTE, 0, comm);
+    if (rank == 0) {
+        int with_gpu = 0;
+        for (int r = 0; r < size; r++) with_gpu += all[r].gpu >= 0;
+        if (with_gpu == 0) {
+            fprintf(stderr, "[sinkscope] GPU binding: no rank sees a CUDA device; all ranks compute on the CPU\n");
+        } else {
+            fprintf(stderr, "[sinkscope] GPU binding (node-local rank mod visible devices; %d of %d rank(s) have a "
+                            "device; the forward pass still runs on the CPU in this version):\n", with_gpu, size);
+            for (int r = 0; r < size && r < 32; r++) {
+                const binding *b = &all[r];
+                if (b->gpu >= 0)
+                    fprintf(stderr, "  rank %d (%s, local rank %d): visible device %d of %d (CUDA_VISIBLE_DEVICES "
+                                    "entry %s) %s\n", r, b->host, b->local_rank, b->gpu, b->n_dev, b->entry, b->name);
+                else
+                    fprintf(stderr, "  rank %d (%s, local rank %d): no device visible, CPU\n", r, b->host,
+                            b->local_rank);
+            }
+            if (size > 32) fprintf(stderr, "  ... %d more rank(s)\n", size - 32);
+        }
+    }
+    free(all);
+}
+
 /* All ranks: 1 if any rank has bad != 0. */
 static int any(MPI_Comm comm, int bad)
 {
@@ -181,6 +259,7 @@ static int run(const run_args *a, MPI_Comm comm)
     ss_sched_stats stats;
     memset(&stats, 0, sizeof stats);
     ss_diags d = {0};
+    ss_runlock lock = {.fd = -1};
 
     /* 1. The sweep: rank 0 reads and validates it, then every rank parses the same text. */
     long len = 0;
@@ -254,36 +333,62 @@ static int run(const run_args *a, MPI_Comm comm)
         if (any(comm, differs)) goto usage;
     }
 
-    /* 3. Resources: BLAS threads per rank, backend. */
+    /* 3. Resources: BLAS threads per rank, backend, GPU. */
     MPI_Comm node;
     MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
-    int local_ranks = 1;
+    int local_ranks = 1, local_rank = 0;
     MPI_Comm_size(node, &local_ranks);
+    MPI_Comm_rank(node, &local_rank);
     MPI_Comm_free(&node);
     const char *why_threads = "";
     int threads = choose_threads(a, s, local_ranks, &why_threads);
     openblas_set_num_threads(threads);
     ss_backend_choice backend = a->backend_given ? a->backend : s->backend;
-    const ss_backend *be = NULL;
-    char why_dev[256] = "";
-    if (ss_backend_select(backend, &be, why_dev, sizeof why_dev) != SS_OK) {
-        if (rank == 0) fprintf(stderr, "sinkscope run: %s\n", ss_errmsg());
+    char why_dev[128] = "";
+    int n_dev = ss_cuda_device_count(why_dev, sizeof why_dev);
+    int gpu = ss_gpu_pick(local_rank, n_dev); /* the visible device this rank takes, -1: CPU */
+    if (backend == SS_BACKEND_CUDA) {
+        if (rank == 0)
+            fprintf(stderr, "sinkscope run: backend cuda was requested, but %s; the CUDA forward pass is not part "
+                            "of this version yet. Use --backend cpu or auto.\n",
+                    n_dev > 0 ? "this version runs on the CPU only" : why_dev);
         goto usage;
     }
     if (rank == 0) {
-        /* The table's kernels are in place (kernels/cuda/README.md); the forward passes still call the CPU ones. */
-        const int on_cuda = strcmp(ss_backend_name(be), "cuda") == 0;
-        fprintf(stderr, "[sinkscope] %s %s: %d rank(s), %d BLAS thread(s) per rank (%s); backend %s: %s%s\n",
-                s->name, SINKSCOPE_VERSION, size, threads, why_threads,
-                backend == SS_BACKEND_CPU ? "cpu" : backend == SS_BACKEND_CUDA ? "cuda" : "auto", why_dev,
-                on_cuda ? "; the model forward passes of this version still compute on the CPU" : "");
+        char dev[320];
+        if (n_dev > 0) {
+            char name[96];
+            ss_cuda_device_name(gpu, name, sizeof name);
+            snprintf(dev, sizeof dev, "CUDA device found (%s), but this version computes on the CPU", name);
+        } else {
+            snprintf(dev, sizeof dev, "no CUDA device (%s): running on the CPU", why_dev);
+        }
+        fprintf(stderr, "[sinkscope] %s %s: %d rank(s), %d BLAS thread(s) per rank (%s); backend %s: %s\n",
+                s->name, SINKSCOPE_VERSION, size, threads, why_threads, backend == SS_BACKEND_CPU ? "cpu" : "auto",
+                backend == SS_BACKEND_CPU ? "CPU" : dev);
         for (int m = 0; m < s->n_models; m++)
             fprintf(stderr, "[sinkscope] model %s: %s, weights %s\n", s->models[m].name, p->model_info[m].arch,
                     p->model_weights[m]);
         fprintf(stderr, "[sinkscope] checked %d model(s) (weights, tokenizer) in %.1f s\n", s->n_models, t_check);
     }
+    report_gpu_binding(comm, local_rank, gpu, n_dev);
 
-    /* 4. The results file: create, or reopen and resume. */
+    /* 4. One writer per results file: rank 0 holds OUT.h5.lock until the run ends. */
+    {
+        int locked = 0;
+        if (rank == 0) {
+            st = ss_runlock_acquire(output, &lock);
+            if (st != SS_OK) fprintf(stderr, "sinkscope run: %s\n", ss_errmsg());
+            locked = st == SS_OK ? 1 : st == SS_ERR_INPUT ? -SS_EXIT_USAGE : -SS_EXIT_INTERNAL;
+        }
+        MPI_Bcast(&locked, 1, MPI_INT, 0, comm);
+        if (locked < 0) {
+            code = -locked;
+            goto done;
+        }
+    }
+
+    /* 5. The results file: create, or reopen and resume. */
     ss_results_options ro = {a->force};
     st = ss_results_open(output, p, comm, &ro, &res, &status);
     if (st != SS_OK) {
@@ -310,12 +415,13 @@ static int run(const run_args *a, MPI_Comm comm)
                     ss_plan_file_bytes(p) / 1e6);
     }
 
-    /* 5. Run. */
+    /* 6. Run. */
     if (ss_runner_new(p, res, rank, &runner) != SS_OK) MPI_Abort(comm, 3);
     ss_sched_options so = a->sched;
     so.task_group = groups;
     so.n_groups = s->n_models;
     so.n_done_before = n_done_before;
+    so.stop = &g_stop_signal;
     ss_sched_run(comm, p->n_tasks, todo, &so, ss_runner_task, runner, &stats);
     int loads = ss_runner_models_loaded(runner), total_loads = 0;
     MPI_Reduce(&loads, &total_loads, 1, MPI_INT, MPI_SUM, 0, comm);
@@ -330,7 +436,7 @@ static int run(const run_args *a, MPI_Comm comm)
         goto done;
     }
 
-    /* 6. Summary (rank 0 speaks), and the agreed exit code. */
+    /* 7. Summary (rank 0 speaks), and the agreed exit code. */
     if (rank == 0) {
         char line[1024];
         int o = snprintf(line, sizeof line, "[sinkscope] tasks: %d done now, %d failed now, %d skipped now, %d done "
@@ -370,8 +476,17 @@ static int run(const run_args *a, MPI_Comm comm)
             fprintf(stderr, "[sinkscope] re-run the same command to retry the failed tasks\n");
             code = SS_EXIT_FAILED_TASKS;
         }
-        /* 7. The reference frames of every (model, encoding, prompt set), from the finished file. */
-        if (ss_frames_applicable(s)) {
+        if (stats.n_left > 0) {
+            int left = p->n_tasks - n_done_before - stats.n_done - stats.n_skipped; /* failed ones run again */
+            fprintf(stderr, "[sinkscope] stopped by signal %d (%s, on rank %d): %d task(s) never started, %d of %d "
+                            "tasks left in %s; the file is consistent. Re-run the same command (or submit the "
+                            "continuation job) to continue.\n",
+                    stats.stop_signal, strsignal(stats.stop_signal), stats.stop_rank, stats.n_left, left, p->n_tasks,
+                    output);
+            code = SS_EXIT_STOPPED;
+        }
+        /* 8. The reference frames of every (model, encoding, prompt set), from the finished file. */
+        if (code != SS_EXIT_STOPPED && ss_frames_applicable(s)) {
             double t_frames = MPI_Wtime();
             ss_status fst = ss_frames_update(output, &s->frames, NULL);
             if (fst == SS_OK)
@@ -398,6 +513,7 @@ done:
     ss_plan_free(p);
     ss_sweep_free(s);
     ss_diags_free(&d);
+    ss_runlock_release(&lock); /* after the file is closed and /frames written */
     return code;
 }
 
@@ -412,6 +528,7 @@ int ss_cmd_run(int argc, char **argv)
 
     int provided = MPI_THREAD_SINGLE;
     MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided);
+    install_stop_handlers(); /* after MPI_Init, so that no runtime handler replaces them */
     int code = run(&a, MPI_COMM_WORLD);
     H5close(); /* before MPI_Finalize */
     MPI_Finalize();

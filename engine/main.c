@@ -18,10 +18,12 @@ static void usage(FILE *f)
             "  inspect MODEL                a model directory or .gguf file: architecture, sizes, tokens, tensors\n"
             "  frames OUT.h5                label reference frames (centralized, bidirectional, ...) into /frames\n"
             "  report OUT.h5 ... -o DIR     publication tables (LaTeX, Markdown, CSV) and figures (PNG, SVG)\n"
+            "  slurm SWEEP.yaml [--submit]  write a Slurm job script for the sweep (and submit it, or a chain)\n"
             "  version                      print the version\n"
             "\n"
             "'sinkscope <command> --help' explains a command. Exit codes: 0 ok, 1 the run finished with\n"
-            "failed tasks, 2 bad input or usage.\n",
+            "failed tasks, 2 bad input or usage, 3 internal error, 4 the run was stopped by a signal with\n"
+            "tasks left (re-run it to continue).\n",
             SINKSCOPE_VERSION);
 }
 
@@ -38,6 +40,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "inspect") == 0) return ss_cmd_inspect(argc - 1, argv + 1);
     if (strcmp(cmd, "frames") == 0) return ss_cmd_frames(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0) return ss_cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "slurm") == 0) return ss_cmd_slurm(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("sinkscope %s\n", SINKSCOPE_VERSION);
         return SS_EXIT_OK;

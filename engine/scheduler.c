@@ -15,6 +15,7 @@ enum { TAG_REQUEST = 11, TAG_TASK = 12 };
 /* A worker's request: the result of its previous task (task = -1 on the first request). */
 typedef struct {
     int task;
+    int stop;          /* the signal this rank received (0: none): no more tasks for anyone */
     ss_task_result res;
 } request_msg;
 
@@ -29,6 +30,8 @@ typedef struct {
     int *current;    /* [size] group of the last task given to each rank, -1 none */
     int *ranks_on;   /* [n_queues] ranks whose current group is this queue */
     int in_flight;
+    int handed;      /* tasks handed out so far */
+    int stopping;    /* a stop was requested: choose() hands out nothing more */
     ss_progress progress;
     ss_sched_stats *stats;
 } coordinator;
@@ -42,9 +45,10 @@ static double now_s(void)
 
 static int queue_left(const coordinator *c, int q) { return c->qlen[q] - c->qhead[q]; }
 
-/* Picks the next task for `rank`, or -1 when none is left. Caller holds the mutex. */
+/* Picks the next task for `rank`, or -1 when none is left (or the run is stopping). Caller holds the mutex. */
 static int choose(coordinator *c, int rank)
 {
+    if (c->stopping) return -1;
     if (c->opt->policy == SS_SCHED_STATIC) {
         int q = rank;
         return queue_left(c, q) > 0 ? c->queue[q][c->qhead[q]++] : -1;
@@ -78,6 +82,17 @@ static int handle(coordinator *c, int rank, const request_msg *req)
 {
     pthread_mutex_lock(&c->mu);
     ss_sched_stats *s = c->stats;
+    int sig = req->stop, from = rank;
+    if (!sig && c->opt->stop && *c->opt->stop) sig = *c->opt->stop, from = 0; /* rank 0's own flag */
+    if (sig && !c->stopping) {
+        c->stopping = 1;
+        s->stop_signal = sig;
+        s->stop_rank = from;
+        if (c->handed < s->n_tasks)
+            fprintf(stderr, "\n[sinkscope] rank %d received signal %d (%s): no more tasks are handed out; every rank "
+                            "finishes its current task, then the results file is closed\n",
+                    from, sig, strsignal(sig));
+    }
     if (req->task >= 0) {
         c->in_flight--;
         if (req->res.status == 2) {
@@ -97,7 +112,7 @@ static int handle(coordinator *c, int rank, const request_msg *req)
         ss_progress_update(&c->progress, s->n_done + s->n_failed + s->n_skipped, s->n_failed, 0);
     }
     int next = choose(c, rank);
-    if (next >= 0) c->in_flight++;
+    if (next >= 0) c->in_flight++, c->handed++;
     s->n_messages++;
     pthread_mutex_unlock(&c->mu);
     return next;
@@ -164,6 +179,9 @@ static int run_one(MPI_Comm comm, int rank, int task, ss_task_fn fn, void *ctx, 
     if (st != SS_OK) hard_failure(comm, rank, task, st);
     return 0;
 }
+
+/* The signal this process received (0: none), to pass on to the coordinator. */
+static int stop_of(const ss_sched_options *opt) { return opt->stop ? (int)*opt->stop : 0; }
 
 static ss_status coordinator_init(coordinator *c, int size, int n_tasks, const int8_t *todo,
                                   const ss_sched_options *opt, ss_sched_stats *stats, int rank0_computes)
@@ -254,6 +272,7 @@ ss_status ss_sched_run(MPI_Comm world, int n_tasks, const int8_t *todo, const ss
             MPI_Abort(comm, 3);
         }
         if (rank0_computes) {
+            memset(&req, 0, sizeof req);
             req.task = -1;
             for (;;) {
                 double t0 = now_s();
@@ -268,12 +287,16 @@ ss_status ss_sched_run(MPI_Comm world, int n_tasks, const int8_t *todo, const ss
         if (threaded) pthread_join(th, NULL);
         else if (size > 1) coordinator_main(&arg); /* coordinator only */
         stats->wall_seconds = now_s() - t_start;
+        stats->n_left = c.stopping ? stats->n_tasks - c.handed : 0;
+        if (stats->n_left == 0) stats->stop_signal = 0; /* a signal after the last task changed nothing */
         ss_progress_finish(&c.progress, stats->n_done + stats->n_failed + stats->n_skipped, stats->n_failed);
         coordinator_free(&c);
     } else {
+        memset(&req, 0, sizeof req);
         req.task = -1;
         for (;;) {
             int next;
+            req.stop = stop_of(opt);
             MPI_Send(&req, sizeof req, MPI_BYTE, 0, TAG_REQUEST, comm);
             MPI_Recv(&next, 1, MPI_INT, 0, TAG_TASK, comm, MPI_STATUS_IGNORE);
             if (next < 0) break;

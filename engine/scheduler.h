@@ -9,6 +9,7 @@
 #define SS_SCHEDULER_H
 
 #include <mpi.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "status.h"
@@ -36,6 +37,10 @@ typedef struct {
     const int *task_group;      /* [n_tasks] affinity key of each task (its model index), or NULL */
     int n_groups;
     int n_done_before;          /* tasks already done in the file (resume), for the progress total */
+    /* Graceful stop: when *stop becomes non-zero (a signal handler stores the signal number) on any
+     * rank, the coordinator hands out no more tasks; every rank finishes the task it is running and
+     * ss_sched_run returns normally on all ranks. NULL: never stop early. */
+    const volatile sig_atomic_t *stop;
 } ss_sched_options;
 
 typedef struct {
@@ -51,6 +56,9 @@ typedef struct {
     char (*skipped_msg)[SS_MSG_LEN];
     int *tasks_per_rank;    /* rank 0: [size] */
     int group_switches;     /* times a rank had to switch to another model */
+    int stop_signal;        /* rank 0: the signal that stopped the run early (0: not stopped) */
+    int stop_rank;          /* rank 0: the rank that received it first */
+    int n_left;             /* rank 0: tasks of this invocation never started because of the stop */
 } ss_sched_stats;
 
 /* Collective over comm. todo[t] != 0 marks task t to run. Stats are complete on rank 0. */

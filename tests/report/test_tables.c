@@ -318,7 +318,11 @@ static void tex_cell_plain(const char *cell, char *out, size_t cap)
     snprintf(v, sizeof v, "%s", tmp);
     if (!strcmp(v, "\\infty")) snprintf(v, sizeof v, "inf");
     if (!strcmp(v, "-\\infty")) snprintf(v, sizeof v, "-inf");
-    snprintf(out, cap, "%s%s%s", v, h, mark);
+    /* assembled piece by piece: the three parts are short in practice, but the compiler cannot know it */
+    out[0] = '\0';
+    strncat(out, v, cap - 1);
+    strncat(out, h, cap - 1 - strlen(out));
+    strncat(out, mark, cap - 1 - strlen(out));
 }
 
 /* Splits a tabular row "a & b \\" on the separators " & " (an escaped \& is never preceded by a space). */
