@@ -7,31 +7,49 @@
 #include <string.h>
 
 #include "activation.h"
+#include "conv1d.h"
 #include "device.h"
-#include "divergence.h" /* ss_row_entropy_nats */
+#include "glue.h"
 #include "matmul.h"
 #include "norm.h"
 #include "ops.h" /* ss_cu_* */
-#include "sink.h"
 
 struct ss_backend {
     const char *name;
     ss_backend_ops ops;
+    int is_host;
     atomic_int logged[SS_OP_COUNT]; /* 1 once op's fallback was logged */
     atomic_int fallbacks;
 };
 
 /* in ss_op order */
-static const char *const OP_NAMES[SS_OP_COUNT] = {"matmul", "rmsnorm", "layernorm", "gelu_erf", "gelu_tanh", "swiglu",
-                                                  "geglu",  "rope",    "mha",       "column_importance", "row_entropy"};
+static const char *const OP_NAMES[SS_OP_COUNT] = {"matmul", "rmsnorm",  "layernorm", "gelu_erf", "gelu_tanh",
+                                                  "swiglu", "rope",     "mha",       "embed",    "add",
+                                                  "mul",    "add_rows", "scale",     "gather_heads"};
 
 const char *ss_op_name(ss_op op) { return op >= 0 && op < SS_OP_COUNT ? OP_NAMES[op] : "?"; }
 
 /* ------------------------------------------------------------------------------------------ CPU */
 
-static ss_status cpu_matmul(float *y, const float *x, const float *W, const float *b, int T, int in, int out)
+static ss_status cpu_alloc(void **p, size_t bytes)
 {
-    ss_matmul(y, x, W, b, T, in, out);
+    *p = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
+    return *p ? SS_OK : ss_fail(SS_ERR_NOMEM, "out of memory (%.0f MB)", bytes / 1e6);
+}
+static void cpu_release(void *p) { free(p); }
+static ss_status cpu_move(void *dst, const void *src, size_t bytes)
+{
+    if (bytes) memmove(dst, src, bytes);
+    return SS_OK;
+}
+static ss_status cpu_sync(void) { return SS_OK; }
+static ss_status cpu_matmul(float *y, const float *x, const float *W, const float *b, int T, int in, int out,
+                            int w_in_out)
+{
+    if (w_in_out)
+        ss_conv1d(y, x, W, b, T, in, out);
+    else
+        ss_matmul(y, x, W, b, T, in, out);
     return SS_OK;
 }
 static ss_status cpu_rmsnorm(float *y, const float *x, const float *gamma, int T, int d, float eps)
@@ -59,12 +77,6 @@ static ss_status cpu_swiglu(float *gate, const float *up, size_t n)
     ss_swiglu(gate, up, n);
     return SS_OK;
 }
-static ss_status cpu_geglu(float *gate, const float *up, size_t n)
-{
-    ss_gelu_tanh(gate, n);
-    for (size_t i = 0; i < n; i++) gate[i] *= up[i];
-    return SS_OK;
-}
 static ss_status cpu_rope(float *x, int n, int T, int d_h, int rot_dims, ss_rope_pairing pairing, const float *cos_t,
                           const float *sin_t)
 {
@@ -77,165 +89,133 @@ static ss_status cpu_mha(const ss_mha_desc *a, float *P, float *out, int ld_out,
     ss_mha(a, P, out, ld_out, q, k, v);
     return SS_OK;
 }
-static ss_status cpu_column_importance(const float *A, int n_mats, int T, int causal, int window, float *alpha)
+static ss_status cpu_embed(float *x, const float *table, const int32_t *ids, int T, int d)
 {
-    for (int m = 0; m < n_mats; m++)
-        ss_column_importance_window(A + (size_t)m * T * T, T, causal, window, alpha + (size_t)m * T);
+    ss_embed(x, table, ids, T, d);
     return SS_OK;
 }
-static ss_status cpu_row_entropy(const float *A, int n_rows, int n_cols, float *H)
+static ss_status cpu_add(float *y, const float *x, size_t n)
 {
-    ss_row_entropy_nats(A, n_rows, n_cols, H);
+    ss_add_inplace(y, x, n);
+    return SS_OK;
+}
+static ss_status cpu_mul(float *y, const float *x, size_t n)
+{
+    ss_mul_inplace(y, x, n);
+    return SS_OK;
+}
+static ss_status cpu_add_rows(float *y, const float *row, int T, int d)
+{
+    ss_add_rows(y, row, T, d);
+    return SS_OK;
+}
+static ss_status cpu_scale(float *x, float s, size_t n)
+{
+    ss_scale_inplace(x, s, n);
+    return SS_OK;
+}
+static ss_status cpu_gather_heads(float *dst, const float *src, int T, int n, int d_h, int ld, int offset, int stride)
+{
+    ss_gather_heads(dst, src, T, n, d_h, ld, offset, stride);
     return SS_OK;
 }
 
 static ss_backend g_cpu = {
     .name = "cpu",
-    .ops = {cpu_matmul, cpu_rmsnorm, cpu_layernorm, cpu_gelu_erf, cpu_gelu_tanh, cpu_swiglu, cpu_geglu, cpu_rope,
-            cpu_mha, cpu_column_importance, cpu_row_entropy},
+    .is_host = 1,
+    .ops = {cpu_alloc, cpu_release, cpu_move, cpu_move, cpu_move, cpu_sync, cpu_matmul, cpu_rmsnorm, cpu_layernorm,
+            cpu_gelu_erf, cpu_gelu_tanh, cpu_swiglu, cpu_rope, cpu_mha, cpu_embed, cpu_add, cpu_mul, cpu_add_rows,
+            cpu_scale, cpu_gather_heads},
 };
 
 const ss_backend *ss_backend_cpu(void) { return &g_cpu; }
+const ss_backend_ops *ss_backend_cpu_ops(void) { return &g_cpu.ops; }
 
 /* ------------------------------------------------------------------------------------------ CUDA */
 
-/* Device buffers of one call, freed together. */
-typedef struct {
-    void *p[8];
-    int n;
-} devbufs;
-
-static ss_status cu_fail(const char *op) { return ss_fail(SS_ERR_INTERNAL, "CUDA %s: %s", op, ss_cu_errmsg()); }
-
-static void dev_free(devbufs *d)
+/* An ss_cu_* result as a status naming the operation. */
+static ss_status cu(int e, const char *op)
 {
-    for (int i = 0; i < d->n; i++) ss_cu_free(d->p[i]);
-    d->n = 0;
+    return e ? ss_fail(SS_ERR_INTERNAL, "CUDA %s: %s", op, ss_cu_errmsg()) : SS_OK;
 }
 
-/* A device buffer of `bytes`, filled from src when src is not NULL. */
-static int dev_alloc(devbufs *d, void **dst, const void *src, size_t bytes)
+static ss_status cu_alloc(void **p, size_t bytes)
 {
-    *dst = NULL;
-    if (ss_cu_malloc(dst, bytes)) return -1;
-    d->p[d->n++] = *dst;
-    return src ? ss_cu_h2d(*dst, src, bytes) : 0;
+    if (ss_cu_malloc(p, bytes))
+        return ss_fail(SS_ERR_NOMEM, "CUDA: cannot allocate %.0f MB on the device: %s", bytes / 1e6, ss_cu_errmsg());
+    return SS_OK;
 }
-
+static void cu_release(void *p) { ss_cu_free(p); }
+static ss_status cu_upload(void *dst, const void *src, size_t bytes) { return cu(ss_cu_h2d(dst, src, bytes), "upload"); }
+static ss_status cu_download(void *dst, const void *src, size_t bytes)
+{
+    return cu(ss_cu_d2h(dst, src, bytes), "download");
+}
+static ss_status cu_copy(void *dst, const void *src, size_t bytes) { return cu(ss_cu_copy(dst, src, bytes), "copy"); }
+static ss_status cu_sync(void) { return cu(ss_cu_sync(), "sync"); }
+static ss_status cu_matmul(float *y, const float *x, const float *W, const float *b, int T, int in, int out,
+                           int w_in_out)
+{
+    return cu(ss_cu_matmul(y, x, W, b, T, in, out, w_in_out), "matmul");
+}
 static ss_status cu_rmsnorm(float *y, const float *x, const float *gamma, int T, int d, float eps)
 {
-    devbufs b = {0};
-    void *dx, *dg;
-    const size_t nx = (size_t)T * d * sizeof(float);
-    int e = dev_alloc(&b, &dx, x, nx) || dev_alloc(&b, &dg, gamma, (size_t)d * sizeof(float)) ||
-            ss_cu_rmsnorm(dx, dx, dg, T, d, eps) || ss_cu_d2h(y, dx, nx);
-    ss_status st = e ? cu_fail("rmsnorm") : SS_OK;
-    dev_free(&b);
-    return st;
+    return cu(ss_cu_rmsnorm(y, x, gamma, T, d, eps), "rmsnorm");
 }
-
 static ss_status cu_layernorm(float *y, const float *x, const float *gamma, const float *beta, int T, int d, float eps)
 {
-    devbufs b = {0};
-    void *dx, *dg, *db;
-    const size_t nx = (size_t)T * d * sizeof(float), nd = (size_t)d * sizeof(float);
-    int e = dev_alloc(&b, &dx, x, nx) || dev_alloc(&b, &dg, gamma, nd) || dev_alloc(&b, &db, beta, nd) ||
-            ss_cu_layernorm(dx, dx, dg, db, T, d, eps) || ss_cu_d2h(y, dx, nx);
-    ss_status st = e ? cu_fail("layernorm") : SS_OK;
-    dev_free(&b);
-    return st;
+    return cu(ss_cu_layernorm(y, x, gamma, beta, T, d, eps), "layernorm");
 }
-
-/* kind: 0 gelu_erf, 1 gelu_tanh, 2 swiglu, 3 geglu */
-static ss_status cu_act(int kind, float *x, const float *up, size_t n)
-{
-    static const char *const names[] = {"gelu_erf", "gelu_tanh", "swiglu", "geglu"};
-    devbufs b = {0};
-    void *dx, *du = NULL;
-    const size_t bytes = n * sizeof(float);
-    int e = dev_alloc(&b, &dx, x, bytes) || (up && dev_alloc(&b, &du, up, bytes));
-    if (!e) {
-        switch (kind) {
-        case 0: e = ss_cu_gelu_erf(dx, n); break;
-        case 1: e = ss_cu_gelu_tanh(dx, n); break;
-        case 2: e = ss_cu_swiglu(dx, du, n); break;
-        default: e = ss_cu_geglu(dx, du, n); break;
-        }
-    }
-    e = e || ss_cu_d2h(x, dx, bytes);
-    ss_status st = e ? cu_fail(names[kind]) : SS_OK;
-    dev_free(&b);
-    return st;
-}
-static ss_status cu_gelu_erf(float *x, size_t n) { return cu_act(0, x, NULL, n); }
-static ss_status cu_gelu_tanh(float *x, size_t n) { return cu_act(1, x, NULL, n); }
-static ss_status cu_swiglu(float *gate, const float *up, size_t n) { return cu_act(2, gate, up, n); }
-static ss_status cu_geglu(float *gate, const float *up, size_t n) { return cu_act(3, gate, up, n); }
-
+static ss_status cu_gelu_erf(float *x, size_t n) { return cu(ss_cu_gelu_erf(x, n), "gelu_erf"); }
+static ss_status cu_gelu_tanh(float *x, size_t n) { return cu(ss_cu_gelu_tanh(x, n), "gelu_tanh"); }
+static ss_status cu_swiglu(float *gate, const float *up, size_t n) { return cu(ss_cu_swiglu(gate, up, n), "swiglu"); }
 static ss_status cu_rope(float *x, int n, int T, int d_h, int rot_dims, ss_rope_pairing pairing, const float *cos_t,
                          const float *sin_t)
 {
-    devbufs b = {0};
-    void *dx, *dc, *ds;
-    const size_t nx = (size_t)n * T * d_h * sizeof(float), nt = (size_t)T * (rot_dims / 2) * sizeof(float);
-    int e = dev_alloc(&b, &dx, x, nx) || dev_alloc(&b, &dc, cos_t, nt) || dev_alloc(&b, &ds, sin_t, nt) ||
-            ss_cu_rope_apply(dx, n, T, d_h, rot_dims, pairing, dc, ds) || ss_cu_d2h(x, dx, nx);
-    ss_status st = e ? cu_fail("rope") : SS_OK;
-    dev_free(&b);
-    return st;
+    return cu(ss_cu_rope_apply(x, n, T, d_h, rot_dims, pairing, cos_t, sin_t), "rope");
 }
-
 static ss_status cu_mha(const ss_mha_desc *a, float *P, float *out, int ld_out, const float *q, const float *k,
                         const float *v)
 {
-    devbufs b = {0};
-    void *dq, *dk, *dv, *dP, *dout, *dal = NULL;
-    const size_t nq = (size_t)a->H * a->T * a->d_h * sizeof(float);
-    const size_t nkv = (size_t)a->H_kv * a->T * a->d_h * sizeof(float);
-    const size_t nP = (size_t)a->H * a->T * a->T * sizeof(float), nout = (size_t)a->T * ld_out * sizeof(float);
-    ss_mha_desc d = *a;
-    int e = dev_alloc(&b, &dq, q, nq) || dev_alloc(&b, &dk, k, nkv) || dev_alloc(&b, &dv, v, nkv) ||
-            dev_alloc(&b, &dP, NULL, nP) || dev_alloc(&b, &dout, out, nout) || /* out: keep the columns not written */
-            (a->alibi && dev_alloc(&b, &dal, a->alibi, (size_t)a->H * sizeof(float)));
-    d.alibi = dal;
-    e = e || ss_cu_mha(&d, dP, dout, ld_out, dq, dk, dv) || ss_cu_d2h(P, dP, nP) || ss_cu_d2h(out, dout, nout);
-    ss_status st = e ? cu_fail("mha") : SS_OK;
-    dev_free(&b);
-    return st;
+    return cu(ss_cu_mha(a, P, out, ld_out, q, k, v), "mha");
 }
-
-static ss_status cu_column_importance(const float *A, int n_mats, int T, int causal, int window, float *alpha)
+static ss_status cu_embed(float *x, const float *table, const int32_t *ids, int T, int d)
 {
-    devbufs b = {0};
-    void *dA, *dal;
-    const size_t na = (size_t)n_mats * T * sizeof(float);
-    int e = dev_alloc(&b, &dA, A, na * T) || dev_alloc(&b, &dal, NULL, na) ||
-            ss_cu_column_importance(dA, n_mats, T, causal, window, dal) || ss_cu_d2h(alpha, dal, na);
-    ss_status st = e ? cu_fail("column_importance") : SS_OK;
-    dev_free(&b);
-    return st;
+    return cu(ss_cu_embed(x, table, ids, T, d), "embed");
 }
-
-static ss_status cu_row_entropy(const float *A, int n_rows, int n_cols, float *H)
+static ss_status cu_add(float *y, const float *x, size_t n) { return cu(ss_cu_add(y, x, n), "add"); }
+static ss_status cu_mul(float *y, const float *x, size_t n) { return cu(ss_cu_mul(y, x, n), "mul"); }
+static ss_status cu_add_rows(float *y, const float *row, int T, int d)
 {
-    devbufs b = {0};
-    void *dA, *dH;
-    int e = dev_alloc(&b, &dA, A, (size_t)n_rows * n_cols * sizeof(float)) ||
-            dev_alloc(&b, &dH, NULL, (size_t)n_rows * sizeof(float)) || ss_cu_row_entropy(dA, n_rows, n_cols, dH) ||
-            ss_cu_d2h(H, dH, (size_t)n_rows * sizeof(float));
-    ss_status st = e ? cu_fail("row_entropy") : SS_OK;
-    dev_free(&b);
-    return st;
+    return cu(ss_cu_add_rows(y, row, T, d), "add_rows");
+}
+static ss_status cu_scale(float *x, float s, size_t n) { return cu(ss_cu_scale(x, s, n), "scale"); }
+static ss_status cu_gather_heads(float *dst, const float *src, int T, int n, int d_h, int ld, int offset, int stride)
+{
+    return cu(ss_cu_gather_heads(dst, src, T, n, d_h, ld, offset, stride), "gather_heads");
 }
 
-/* matmul is missing until the cuBLAS GEMMs land: it falls back to the CPU (logged once). */
+/* matmul is cleared at selection when cuBLAS cannot be loaded (then it falls back to the CPU, logged). */
 static ss_backend g_cuda = {
     .name = "cuda",
-    .ops = {NULL, cu_rmsnorm, cu_layernorm, cu_gelu_erf, cu_gelu_tanh, cu_swiglu, cu_geglu, cu_rope, cu_mha,
-            cu_column_importance, cu_row_entropy},
+    .ops = {cu_alloc, cu_release, cu_upload, cu_download, cu_copy, cu_sync, cu_matmul, cu_rmsnorm, cu_layernorm,
+            cu_gelu_erf, cu_gelu_tanh, cu_swiglu, cu_rope, cu_mha, cu_embed, cu_add, cu_mul, cu_add_rows, cu_scale,
+            cu_gather_heads},
 };
 
 /* ------------------------------------------------------------------------------------------ selection */
+
+/* The CUDA backend with its GEMMs: says in why when cuBLAS is missing (matmul then runs on the CPU). */
+static const ss_backend *pick_cuda(const char *name, char *why, int why_cap)
+{
+    char blas[160] = "";
+    const int have_blas = ss_cu_blas_available(blas, sizeof blas);
+    if (!have_blas) g_cuda.ops.matmul = NULL;
+    if (why)
+        snprintf(why, (size_t)why_cap, "CUDA device found (%s)%s%s%s", name, have_blas ? "" : "; ", blas,
+                 have_blas ? "" : ": dense layers run on the CPU");
+    return &g_cuda;
+}
 
 ss_status ss_backend_select(ss_backend_choice choice, const ss_backend **out, char *why, int why_cap)
 {
@@ -251,113 +231,228 @@ ss_status ss_backend_select(ss_backend_choice choice, const ss_backend **out, ch
         if (n_dev <= 0)
             return ss_fail(SS_ERR_UNSUPPORTED, "backend cuda was requested, but %s (use --backend cpu or auto)",
                            ss_cuda_built() ? reason : "this sinkscope was built without CUDA");
-        *out = &g_cuda;
-        if (why) snprintf(why, (size_t)why_cap, "CUDA device found (%s)", name);
+        *out = pick_cuda(name, why, why_cap);
         return SS_OK;
     case SS_BACKEND_AUTO:
     default:
-        if (n_dev > 0) {
-            *out = &g_cuda;
-            if (why) snprintf(why, (size_t)why_cap, "CUDA device found (%s)", name);
-        } else if (why) {
+        if (n_dev > 0)
+            *out = pick_cuda(name, why, why_cap);
+        else if (why)
             snprintf(why, (size_t)why_cap, "no CUDA device (%s): running on the CPU", reason);
-        }
         return SS_OK;
     }
 }
 
 const char *ss_backend_name(const ss_backend *b) { return b->name; }
+int ss_backend_is_host(const ss_backend *b) { return b->is_host; }
 
 int ss_backend_has(const ss_backend *b, ss_op op)
 {
     const ss_backend_ops *o = &b->ops;
-    switch (op) {
-    case SS_OP_MATMUL: return o->matmul != NULL;
-    case SS_OP_RMSNORM: return o->rmsnorm != NULL;
-    case SS_OP_LAYERNORM: return o->layernorm != NULL;
-    case SS_OP_GELU_ERF: return o->gelu_erf != NULL;
-    case SS_OP_GELU_TANH: return o->gelu_tanh != NULL;
-    case SS_OP_SWIGLU: return o->swiglu != NULL;
-    case SS_OP_GEGLU: return o->geglu != NULL;
-    case SS_OP_ROPE: return o->rope != NULL;
-    case SS_OP_MHA: return o->mha != NULL;
-    case SS_OP_COLUMN_IMPORTANCE: return o->column_importance != NULL;
-    case SS_OP_ROW_ENTROPY: return o->row_entropy != NULL;
-    default: return 0;
-    }
+    const void *f[SS_OP_COUNT] = {
+        (const void *)o->matmul,   (const void *)o->rmsnorm,  (const void *)o->layernorm, (const void *)o->gelu_erf,
+        (const void *)o->gelu_tanh, (const void *)o->swiglu,  (const void *)o->rope,      (const void *)o->mha,
+        (const void *)o->embed,    (const void *)o->add,      (const void *)o->mul,       (const void *)o->add_rows,
+        (const void *)o->scale,    (const void *)o->gather_heads};
+    return op >= 0 && op < SS_OP_COUNT && f[op] != NULL;
 }
 
 int ss_backend_fallbacks(const ss_backend *b) { return atomic_load(&((ss_backend *)b)->fallbacks); }
 
-ss_status ss_backend_custom(const char *name, const ss_backend_ops *ops, ss_backend **out)
+ss_status ss_backend_custom(const char *name, const ss_backend_ops *ops, int is_host, ss_backend **out)
 {
+    *out = NULL;
+    if (!ops->alloc || !ops->release || !ops->upload || !ops->download || !ops->copy || !ops->sync)
+        return ss_fail(SS_ERR_INPUT, "backend %s: a custom table needs every memory function", name);
     ss_backend *b = calloc(1, sizeof *b);
     if (!b) return ss_fail(SS_ERR_NOMEM, "backend %s: out of memory", name);
     b->name = name;
     b->ops = *ops;
+    b->is_host = is_host;
     *out = b;
     return SS_OK;
 }
 
 void ss_backend_custom_free(ss_backend *b) { free(b); }
 
+/* ------------------------------------------------------------------------------------------ memory */
+
+ss_status ss_be_alloc(const ss_backend *b, void **p, size_t bytes) { return b->ops.alloc(p, bytes); }
+void ss_be_release(const ss_backend *b, void *p)
+{
+    if (p) b->ops.release(p);
+}
+ss_status ss_be_upload(const ss_backend *b, void *dst, const void *src, size_t bytes)
+{
+    return b->ops.upload(dst, src, bytes);
+}
+ss_status ss_be_download(const ss_backend *b, void *dst, const void *src, size_t bytes)
+{
+    return b->ops.download(dst, src, bytes);
+}
+ss_status ss_be_copy(const ss_backend *b, void *dst, const void *src, size_t bytes)
+{
+    return b->ops.copy(dst, src, bytes);
+}
+ss_status ss_be_sync(const ss_backend *b) { return b->ops.sync(); }
+
+/* ------------------------------------------------------------------------------------------ fallback */
+
 /* Notes that b lacks op (logged the first time per backend and operation). */
-static void fallback(const ss_backend *cb, ss_op op)
+static void fallback_note(const ss_backend *cb, ss_op op)
 {
     ss_backend *b = (ss_backend *)cb; /* the counters are the only mutable part */
     atomic_fetch_add(&b->fallbacks, 1);
     if (atomic_exchange(&b->logged[op], 1) == 0)
-        fprintf(stderr, "[sinkscope] backend %s has no %s: it runs on the CPU (logged once)\n", b->name,
-                ss_op_name(op));
+        fprintf(stderr, "[sinkscope] backend %s has no %s: it runs on the CPU, through host copies (logged once)\n",
+                b->name, ss_op_name(op));
 }
 
-#define DISPATCH(b, field, op, ...)                                                                             \
+/* Host copies of the backend buffers one fallback call touches: inputs downloaded, outputs uploaded back. A
+ * buffer named twice (y = x) gets one copy. */
+enum { STAGE_MAX = 8 };
+typedef struct {
+    const ss_backend *b;
+    struct {
+        const void *dev;
+        void *host;
+        size_t bytes;
+        int out;
+    } buf[STAGE_MAX];
+    int n;
+    ss_status st;
+} stage;
+
+static void *stage_buf(stage *s, const void *dev, size_t bytes, int out)
+{
+    if (!dev || s->st != SS_OK) return NULL;
+    for (int i = 0; i < s->n; i++)
+        if (s->buf[i].dev == dev) {
+            s->buf[i].out |= out;
+            return s->buf[i].host;
+        }
+    void *h = malloc(bytes ? bytes : 1);
+    if (!h) {
+        s->st = ss_fail(SS_ERR_NOMEM, "CPU fallback: out of memory (%.0f MB)", bytes / 1e6);
+        return NULL;
+    }
+    s->buf[s->n].dev = dev;
+    s->buf[s->n].host = h;
+    s->buf[s->n].bytes = bytes;
+    s->buf[s->n].out = out;
+    s->n++;
+    if (bytes) s->st = s->b->ops.download(h, dev, bytes);
+    return h;
+}
+
+/* Uploads the outputs (when st is SS_OK) and frees every copy. */
+static ss_status stage_end(stage *s, ss_status st)
+{
+    if (s->st != SS_OK) st = s->st;
+    for (int i = 0; i < s->n; i++) {
+        if (st == SS_OK && s->buf[i].out) st = s->b->ops.upload((void *)s->buf[i].dev, s->buf[i].host, s->buf[i].bytes);
+        free(s->buf[i].host);
+    }
+    return st;
+}
+
+#define F sizeof(float)
+#define IN(p, n) stage_buf(&s, (p), (size_t)(n), 0)
+#define OUT(p, n) stage_buf(&s, (p), (size_t)(n), 1)
+/* Runs b's operation, or the CPU's on host copies: DECLS stages the buffers (s), CALL uses them. */
+#define DISPATCH(b, field, op, ARGS, DECLS, CALL)                                                               \
     do {                                                                                                        \
-        if ((b)->ops.field) return (b)->ops.field(__VA_ARGS__);                                                 \
-        fallback((b), (op));                                                                                    \
-        return g_cpu.ops.field(__VA_ARGS__);                                                                    \
+        if ((b)->ops.field) return (b)->ops.field ARGS;                                                         \
+        if ((b)->is_host) {                                                                                     \
+            fallback_note((b), (op));                                                                           \
+            return g_cpu.ops.field ARGS;                                                                        \
+        }                                                                                                       \
+        fallback_note((b), (op));                                                                               \
+        stage s = {.b = (b)};                                                                                   \
+        DECLS;                                                                                                  \
+        return stage_end(&s, s.st == SS_OK ? (CALL) : s.st);                                                    \
     } while (0)
 
 ss_status ss_be_matmul(const ss_backend *b, float *y, const float *x, const float *W, const float *bias, int T, int in,
-                       int out)
+                       int out, int w_in_out)
 {
-    DISPATCH(b, matmul, SS_OP_MATMUL, y, x, W, bias, T, in, out);
+    DISPATCH(b, matmul, SS_OP_MATMUL, (y, x, W, bias, T, in, out, w_in_out),
+             float *hx = IN(x, F * T * in); float *hW = IN(W, F * in * out); float *hb = IN(bias, F * out);
+             float *hy = OUT(y, F * T * out),
+             cpu_matmul(hy, hx, hW, hb, T, in, out, w_in_out));
 }
 ss_status ss_be_rmsnorm(const ss_backend *b, float *y, const float *x, const float *gamma, int T, int d, float eps)
 {
-    DISPATCH(b, rmsnorm, SS_OP_RMSNORM, y, x, gamma, T, d, eps);
+    DISPATCH(b, rmsnorm, SS_OP_RMSNORM, (y, x, gamma, T, d, eps),
+             float *hx = IN(x, F * T * d); float *hg = IN(gamma, F * d); float *hy = OUT(y, F * T * d),
+             cpu_rmsnorm(hy, hx, hg, T, d, eps));
 }
 ss_status ss_be_layernorm(const ss_backend *b, float *y, const float *x, const float *gamma, const float *beta, int T,
                           int d, float eps)
 {
-    DISPATCH(b, layernorm, SS_OP_LAYERNORM, y, x, gamma, beta, T, d, eps);
+    DISPATCH(b, layernorm, SS_OP_LAYERNORM, (y, x, gamma, beta, T, d, eps),
+             float *hx = IN(x, F * T * d); float *hg = IN(gamma, F * d); float *hb = IN(beta, F * d);
+             float *hy = OUT(y, F * T * d), cpu_layernorm(hy, hx, hg, hb, T, d, eps));
 }
-ss_status ss_be_gelu_erf(const ss_backend *b, float *x, size_t n) { DISPATCH(b, gelu_erf, SS_OP_GELU_ERF, x, n); }
-ss_status ss_be_gelu_tanh(const ss_backend *b, float *x, size_t n) { DISPATCH(b, gelu_tanh, SS_OP_GELU_TANH, x, n); }
+ss_status ss_be_gelu_erf(const ss_backend *b, float *x, size_t n)
+{
+    DISPATCH(b, gelu_erf, SS_OP_GELU_ERF, (x, n), float *hx = OUT(x, F * n), cpu_gelu_erf(hx, n));
+}
+ss_status ss_be_gelu_tanh(const ss_backend *b, float *x, size_t n)
+{
+    DISPATCH(b, gelu_tanh, SS_OP_GELU_TANH, (x, n), float *hx = OUT(x, F * n), cpu_gelu_tanh(hx, n));
+}
 ss_status ss_be_swiglu(const ss_backend *b, float *gate, const float *up, size_t n)
 {
-    DISPATCH(b, swiglu, SS_OP_SWIGLU, gate, up, n);
-}
-ss_status ss_be_geglu(const ss_backend *b, float *gate, const float *up, size_t n)
-{
-    DISPATCH(b, geglu, SS_OP_GEGLU, gate, up, n);
+    DISPATCH(b, swiglu, SS_OP_SWIGLU, (gate, up, n), float *hg = OUT(gate, F * n); float *hu = IN(up, F * n),
+             cpu_swiglu(hg, hu, n));
 }
 ss_status ss_be_rope(const ss_backend *b, float *x, int n, int T, int d_h, int rot_dims, ss_rope_pairing pairing,
                      const float *cos_t, const float *sin_t)
 {
-    DISPATCH(b, rope, SS_OP_ROPE, x, n, T, d_h, rot_dims, pairing, cos_t, sin_t);
+    const size_t nt = F * (size_t)T * (rot_dims / 2);
+    DISPATCH(b, rope, SS_OP_ROPE, (x, n, T, d_h, rot_dims, pairing, cos_t, sin_t),
+             float *hx = OUT(x, F * n * T * d_h); float *hc = IN(cos_t, nt); float *hs = IN(sin_t, nt),
+             cpu_rope(hx, n, T, d_h, rot_dims, pairing, hc, hs));
 }
 ss_status ss_be_mha(const ss_backend *b, const ss_mha_desc *a, float *P, float *out, int ld_out, const float *q,
                     const float *k, const float *v)
 {
-    DISPATCH(b, mha, SS_OP_MHA, a, P, out, ld_out, q, k, v);
+    const size_t nq = F * (size_t)a->H * a->T * a->d_h, nkv = F * (size_t)a->H_kv * a->T * a->d_h;
+    ss_mha_desc h = *a;
+    DISPATCH(b, mha, SS_OP_MHA, (a, P, out, ld_out, q, k, v),
+             float *hq = IN(q, nq); float *hk = IN(k, nkv); float *hv = IN(v, nkv);
+             h.alibi = IN(a->alibi, F * a->H); float *hP = OUT(P, F * (size_t)a->H * a->T * a->T);
+             float *ho = OUT(out, F * (size_t)a->T * ld_out), /* downloaded too: columns it does not write stay */
+             cpu_mha(&h, hP, ho, ld_out, hq, hk, hv));
 }
-ss_status ss_be_column_importance(const ss_backend *b, const float *A, int n_mats, int T, int causal, int window,
-                                  float *alpha)
+ss_status ss_be_embed(const ss_backend *b, float *x, const float *table, const int32_t *ids, int T, int d, int V)
 {
-    DISPATCH(b, column_importance, SS_OP_COLUMN_IMPORTANCE, A, n_mats, T, causal, window, alpha);
+    DISPATCH(b, embed, SS_OP_EMBED, (x, table, ids, T, d),
+             float *ht = IN(table, F * (size_t)V * d); int32_t *hi = IN(ids, sizeof(int32_t) * T);
+             float *hx = OUT(x, F * T * d), cpu_embed(hx, ht, hi, T, d));
 }
-ss_status ss_be_row_entropy(const ss_backend *b, const float *A, int n_rows, int n_cols, float *H)
+ss_status ss_be_add(const ss_backend *b, float *y, const float *x, size_t n)
 {
-    DISPATCH(b, row_entropy, SS_OP_ROW_ENTROPY, A, n_rows, n_cols, H);
+    DISPATCH(b, add, SS_OP_ADD, (y, x, n), float *hy = OUT(y, F * n); float *hx = IN(x, F * n), cpu_add(hy, hx, n));
+}
+ss_status ss_be_mul(const ss_backend *b, float *y, const float *x, size_t n)
+{
+    DISPATCH(b, mul, SS_OP_MUL, (y, x, n), float *hy = OUT(y, F * n); float *hx = IN(x, F * n), cpu_mul(hy, hx, n));
+}
+ss_status ss_be_add_rows(const ss_backend *b, float *y, const float *row, int T, int d)
+{
+    DISPATCH(b, add_rows, SS_OP_ADD_ROWS, (y, row, T, d), float *hy = OUT(y, F * T * d); float *hr = IN(row, F * d),
+             cpu_add_rows(hy, hr, T, d));
+}
+ss_status ss_be_scale(const ss_backend *b, float *x, float sc, size_t n)
+{
+    DISPATCH(b, scale, SS_OP_SCALE, (x, sc, n), float *hx = OUT(x, F * n), cpu_scale(hx, sc, n));
+}
+ss_status ss_be_gather_heads(const ss_backend *b, float *dst, const float *src, int T, int n, int d_h, int ld,
+                             int offset, int stride)
+{
+    DISPATCH(b, gather_heads, SS_OP_GATHER_HEADS, (dst, src, T, n, d_h, ld, offset, stride),
+             float *hs = IN(src, F * (size_t)T * ld); float *hd = OUT(dst, F * (size_t)n * T * d_h),
+             cpu_gather_heads(hd, hs, T, n, d_h, ld, offset, stride));
 }

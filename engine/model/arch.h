@@ -14,6 +14,7 @@
 #include "../capture.h"
 #include "../status.h"
 #include "../sweep.h" /* ss_encoding_spec */
+#include "fwd.h"
 #include "hfconfig.h"
 #include "safetensors.h"
 
@@ -21,8 +22,9 @@ typedef struct {
     const char *name; /* ss_model_info.arch: config.json's model_type, except "gemma3" for gemma3_text */
     /* Binds the weights (views into sf, which outlives the state) and allocates nothing per token. */
     ss_status (*load)(const ss_hfconfig *cfg, const ss_safetensors *sf, void **state);
-    /* ss_model_forward's contract (model.h); the model's scratch lives in state. */
-    ss_status (*forward)(void *state, const int32_t *ids, int n, ss_capture *cap);
+    /* ss_model_forward's contract (model.h), computed on f's backend (fwd.h: the weights are f's regions, the
+     * capture is filled through f's mirror); the model's scratch lives in state. */
+    ss_status (*forward)(void *state, ss_fwd *f, const int32_t *ids, int n, ss_capture *cap);
     /* ss_model_set_encoding's contract (model.h): makes enc the positional encoding of the following
      * forward passes, or returns SS_ERR_UNSUPPORTED with the reason when it does not apply to this
      * architecture. NULL: only native is available. The bos field of enc is the runner's business. */

@@ -129,61 +129,72 @@ done:
     return st;
 }
 
-static ss_status bert_forward(void *state, const int32_t *ids, int n, ss_capture *cap)
+static ss_status bert_forward(void *state, ss_fwd *f, const int32_t *ids, int n, ss_capture *cap)
 {
     ss_status st = SS_OK;
     bert *b = state;
+    const ss_backend *be = f->be;
     memset(cap, 0, sizeof *cap);
     SS_TRY(ss_arch_check_ids(ids, n, b->V, b->P));
-    SS_TRY(ss_scratch_grow(&b->s, n));
     SS_TRY(ss_posenc_prepare(&b->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, b->L, b->H, b->H, b->d, b->d_h, 0));
     for (int l = 0; l < b->L; l++) cap->w_o[l] = b->layers[l].wo;
+    SS_TRY(ss_fwd_begin(f, cap));
+    SS_TRY(ss_scratch_grow(&b->s, f, n));
+    const void *ids_b; /* [T] */
+    SS_TRY(ss_fwd_stage(f, ids, (size_t)n * sizeof *ids, &ids_b));
 
     const int T = n, d = b->d;
     const size_t td = (size_t)T * d;
     float *q = b->s.proj, *k = q + td, *v = k + td; /* [T][d] each */
     float *h1 = b->s.xn;                            /* [T][d] */
+    /* the capture's buffers on the backend */
+    float *hidden = ss_fwd_cap(f, cap->hidden), *prenorm = ss_fwd_cap(f, cap->hidden_prenorm); /* [L+1][T][d], [T][d] */
+    float *q_pre = ss_fwd_cap(f, cap->q_pre), *k_pre = ss_fwd_cap(f, cap->k_pre); /* [L][H][T][d_h] */
+    float *vc = ss_fwd_cap(f, cap->v), *attn_out = ss_fwd_cap(f, cap->attn_out); /* [L][H][T][d_h], [L][T][d] */
+#define W(p) ss_fwd_ptr(f, (p))
     ss_attn_cfg acfg = {.scale = (float)(1.0 / sqrt((double)b->d_h))};
     ss_posenc_attn(&b->pe, &acfg); /* native: no RoPE, no ALiBi */
 
     /* embeddings -> hidden[0]: (word + position) + token type, summed in that order */
-    float *x = cap->hidden; /* [T][d] */
-    ss_embed(x, b->word, ids, T, d);
-    ss_posenc_add(&b->pe, x, T);
-    for (int t = 0; t < T; t++) ss_add_inplace(x + (size_t)t * d, b->type, (size_t)d);
-    ss_layernorm_ref(x, x, b->ln_g, b->ln_b, T, d, b->eps);
+    float *x = hidden; /* [T][d] */
+    SS_TRY(ss_be_embed(be, x, W(b->word), ids_b, T, d, b->V));
+    SS_TRY(ss_posenc_add(&b->pe, f, x, b->s.tmp, T));
+    SS_TRY(ss_be_add_rows(be, x, W(b->type), T, d));
+    SS_TRY(ss_be_layernorm(be, x, x, W(b->ln_g), W(b->ln_b), T, d, b->eps));
 
     for (int l = 0; l < b->L; l++) {
         const bert_layer *ly = &b->layers[l];
-        const float *xin = cap->hidden + (size_t)l * td;  /* [T][d] hidden[l] */
-        float *xout = cap->hidden + (size_t)(l + 1) * td; /* [T][d] hidden[l+1] */
-        const size_t hn = (size_t)b->H * T * b->d_h;      /* one layer of q/k/v in the capture */
-        float *ao = cap->attn_out + (size_t)l * td;       /* [T][d] */
+        const float *xin = hidden + (size_t)l * td;  /* [T][d] hidden[l] */
+        float *xout = hidden + (size_t)(l + 1) * td; /* [T][d] hidden[l+1] */
+        const size_t hn = (size_t)b->H * T * b->d_h; /* one layer of q/k/v in the capture */
+        float *ao = attn_out + (size_t)l * td;       /* [T][d] */
 
         /* self-attention: heads gathered into the capture, then attention (with the ablation's RoPE or
          * ALiBi, if any) */
-        ss_matmul(q, xin, ly->wq, ly->bq, T, d, d);
-        ss_matmul(k, xin, ly->wk, ly->bk, T, d, d);
-        ss_matmul(v, xin, ly->wv, ly->bv, T, d, d);
-        ss_gather_heads(cap->q_pre + l * hn, q, T, b->H, b->d_h, d, 0, b->d_h);
-        ss_gather_heads(cap->k_pre + l * hn, k, T, b->H, b->d_h, d, 0, b->d_h);
-        ss_gather_heads(cap->v + l * hn, v, T, b->H, b->d_h, d, 0, b->d_h);
-        ss_layer_attention(cap, l, &acfg, &b->s);
-        ss_matmul(ao, b->s.ctx, ly->wo, ly->bo, T, d, d);
-        memcpy(h1, ao, td * sizeof(float));
-        ss_add_inplace(h1, xin, td);
-        ss_layernorm_ref(h1, h1, ly->ln1_g, ly->ln1_b, T, d, b->eps);
+        SS_TRY(ss_be_matmul(be, q, xin, W(ly->wq), W(ly->bq), T, d, d, 0));
+        SS_TRY(ss_be_matmul(be, k, xin, W(ly->wk), W(ly->bk), T, d, d, 0));
+        SS_TRY(ss_be_matmul(be, v, xin, W(ly->wv), W(ly->bv), T, d, d, 0));
+        SS_TRY(ss_be_gather_heads(be, q_pre + l * hn, q, T, b->H, b->d_h, d, 0, b->d_h));
+        SS_TRY(ss_be_gather_heads(be, k_pre + l * hn, k, T, b->H, b->d_h, d, 0, b->d_h));
+        SS_TRY(ss_be_gather_heads(be, vc + l * hn, v, T, b->H, b->d_h, d, 0, b->d_h));
+        SS_TRY(ss_layer_attention(f, cap, l, &acfg, &b->s, 0, NULL, NULL));
+        SS_TRY(ss_be_matmul(be, ao, b->s.ctx, W(ly->wo), W(ly->bo), T, d, d, 0));
+        SS_TRY(ss_be_copy(be, h1, ao, td * sizeof(float)));
+        SS_TRY(ss_be_add(be, h1, xin, td));
+        SS_TRY(ss_be_layernorm(be, h1, h1, W(ly->ln1_g), W(ly->ln1_b), T, d, b->eps));
 
         /* feed-forward */
-        ss_matmul(b->s.ff, h1, ly->w1, ly->b1, T, d, b->d_ff);
-        ss_gelu_erf(b->s.ff, (size_t)T * b->d_ff);
-        ss_matmul(xout, b->s.ff, ly->w2, ly->b2, T, b->d_ff, d);
-        ss_add_inplace(xout, h1, td);
-        ss_layernorm_ref(xout, xout, ly->ln2_g, ly->ln2_b, T, d, b->eps);
+        SS_TRY(ss_be_matmul(be, b->s.ff, h1, W(ly->w1), W(ly->b1), T, d, b->d_ff, 0));
+        SS_TRY(ss_be_gelu_erf(be, b->s.ff, (size_t)T * b->d_ff));
+        SS_TRY(ss_be_matmul(be, xout, b->s.ff, W(ly->w2), W(ly->b2), T, b->d_ff, d, 0));
+        SS_TRY(ss_be_add(be, xout, h1, td));
+        SS_TRY(ss_be_layernorm(be, xout, xout, W(ly->ln2_g), W(ly->ln2_b), T, d, b->eps));
     }
     /* no final norm: the residual stream leaving the last layer is hidden[L] */
-    memcpy(cap->hidden_prenorm, cap->hidden + (size_t)b->L * td, td * sizeof(float));
+    SS_TRY(ss_be_copy(be, prenorm, hidden + (size_t)b->L * td, td * sizeof(float)));
+#undef W
+    SS_TRY(ss_fwd_end(f, cap));
 done:
     return st;
 }

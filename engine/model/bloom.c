@@ -123,50 +123,61 @@ done:
     return st;
 }
 
-static ss_status bloom_forward(void *state, const int32_t *ids, int n, ss_capture *cap)
+static ss_status bloom_forward(void *state, ss_fwd *f, const int32_t *ids, int n, ss_capture *cap)
 {
     ss_status st = SS_OK;
     bloom *b = state;
+    const ss_backend *be = f->be;
     memset(cap, 0, sizeof *cap);
     SS_TRY(ss_arch_check_ids(ids, n, b->V, b->P));
-    SS_TRY(ss_scratch_grow(&b->s, n));
     SS_TRY(ss_posenc_prepare(&b->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, b->L, b->H, b->H, b->d, b->d_h, 1));
     for (int l = 0; l < b->L; l++) cap->w_o[l] = b->layers[l].w_o;
+    SS_TRY(ss_fwd_begin(f, cap));
+    SS_TRY(ss_scratch_grow(&b->s, f, n));
+    const void *ids_b; /* [T] */
+    SS_TRY(ss_fwd_stage(f, ids, (size_t)n * sizeof *ids, &ids_b));
 
     const int T = n, d = b->d, H = b->H, d_h = b->d_h;
     const size_t td = (size_t)T * d, hn = (size_t)H * T * d_h;
     float *xn = b->s.xn, *proj = b->s.proj, *ff = b->s.ff, *tmp = b->s.tmp; /* [T][d], [T][3d], [T][4d], [T][d] */
+    /* the capture's buffers on the backend */
+    float *hidden = ss_fwd_cap(f, cap->hidden), *prenorm = ss_fwd_cap(f, cap->hidden_prenorm); /* [L+1][T][d], [T][d] */
+    float *q_pre = ss_fwd_cap(f, cap->q_pre), *k_pre = ss_fwd_cap(f, cap->k_pre); /* [L][H][T][d_h] */
+    float *vc = ss_fwd_cap(f, cap->v), *attn_out = ss_fwd_cap(f, cap->attn_out); /* [L][H][T][d_h], [L][T][d] */
+#define W(p) ss_fwd_ptr(f, (p))
     ss_attn_cfg acfg = {.scale = (float)(1.0 / sqrt((double)d_h))};
     ss_posenc_attn(&b->pe, &acfg); /* native: ALiBi */
 
-    ss_embed(cap->hidden, b->word, ids, T, d);
-    ss_layernorm_ref(cap->hidden, cap->hidden, b->lne_g, b->lne_b, T, d, b->eps);
-    ss_posenc_add(&b->pe, cap->hidden, T);
+    SS_TRY(ss_be_embed(be, hidden, W(b->word), ids_b, T, d, b->V));
+    SS_TRY(ss_be_layernorm(be, hidden, hidden, W(b->lne_g), W(b->lne_b), T, d, b->eps));
+    SS_TRY(ss_posenc_add(&b->pe, f, hidden, tmp, T));
     for (int l = 0; l < b->L; l++) {
         const bloom_layer *ly = &b->layers[l];
-        const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
-        float *xout = l + 1 < b->L ? cap->hidden + (size_t)(l + 1) * td : cap->hidden_prenorm; /* [T][d] */
-        float *ao = cap->attn_out + (size_t)l * td;                                            /* [T][d] */
+        const float *xin = hidden + (size_t)l * td;                           /* [T][d] */
+        float *xout = l + 1 < b->L ? hidden + (size_t)(l + 1) * td : prenorm; /* [T][d] */
+        float *ao = attn_out + (size_t)l * td;                                /* [T][d] */
 
-        ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, b->eps);
-        ss_matmul(proj, xn, ly->w_qkv, ly->b_qkv, T, d, 3 * d);
-        ss_gather_heads(cap->q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, 3 * d_h);
-        ss_gather_heads(cap->k_pre + l * hn, proj, T, H, d_h, 3 * d, d_h, 3 * d_h);
-        ss_gather_heads(cap->v + l * hn, proj, T, H, d_h, 3 * d, 2 * d_h, 3 * d_h);
-        ss_layer_attention(cap, l, &acfg, &b->s);
-        ss_matmul(ao, b->s.ctx, ly->w_o, ly->b_o, T, d, d);
-        memcpy(xout, b->residual_post_ln ? xn : xin, td * sizeof(float));
-        ss_add_inplace(xout, ao, td);
+        SS_TRY(ss_be_layernorm(be, xn, xin, W(ly->ln1_g), W(ly->ln1_b), T, d, b->eps));
+        SS_TRY(ss_be_matmul(be, proj, xn, W(ly->w_qkv), W(ly->b_qkv), T, d, 3 * d, 0));
+        SS_TRY(ss_be_gather_heads(be, q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, 3 * d_h));
+        SS_TRY(ss_be_gather_heads(be, k_pre + l * hn, proj, T, H, d_h, 3 * d, d_h, 3 * d_h));
+        SS_TRY(ss_be_gather_heads(be, vc + l * hn, proj, T, H, d_h, 3 * d, 2 * d_h, 3 * d_h));
+        SS_TRY(ss_layer_attention(f, cap, l, &acfg, &b->s, 0, NULL, NULL));
+        SS_TRY(ss_be_matmul(be, ao, b->s.ctx, W(ly->w_o), W(ly->b_o), T, d, d, 0));
+        SS_TRY(ss_be_copy(be, xout, b->residual_post_ln ? xn : xin, td * sizeof(float)));
+        SS_TRY(ss_be_add(be, xout, ao, td));
 
-        ss_layernorm_ref(xn, xout, ly->ln2_g, ly->ln2_b, T, d, b->eps);
-        if (b->residual_post_ln) memcpy(xout, xn, td * sizeof(float));
-        ss_matmul(ff, xn, ly->w_up, ly->b_up, T, d, b->d_ff);
-        ss_act_apply(SS_ACT_GELU_TANH, ff, (size_t)T * b->d_ff);
-        ss_matmul(tmp, ff, ly->w_down, ly->b_down, T, b->d_ff, d);
-        ss_add_inplace(xout, tmp, td);
+        SS_TRY(ss_be_layernorm(be, xn, xout, W(ly->ln2_g), W(ly->ln2_b), T, d, b->eps));
+        if (b->residual_post_ln) SS_TRY(ss_be_copy(be, xout, xn, td * sizeof(float)));
+        SS_TRY(ss_be_matmul(be, ff, xn, W(ly->w_up), W(ly->b_up), T, d, b->d_ff, 0));
+        SS_TRY(ss_act_apply(be, SS_ACT_GELU_TANH, ff, (size_t)T * b->d_ff));
+        SS_TRY(ss_be_matmul(be, tmp, ff, W(ly->w_down), W(ly->b_down), T, b->d_ff, d, 0));
+        SS_TRY(ss_be_add(be, xout, tmp, td));
     }
-    ss_layernorm_ref(cap->hidden + (size_t)b->L * td, cap->hidden_prenorm, b->lnf_g, b->lnf_b, T, d, b->eps);
+    SS_TRY(ss_be_layernorm(be, hidden + (size_t)b->L * td, prenorm, W(b->lnf_g), W(b->lnf_b), T, d, b->eps));
+#undef W
+    SS_TRY(ss_fwd_end(f, cap));
 done:
     return st;
 }

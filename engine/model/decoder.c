@@ -50,23 +50,50 @@ static ss_status grow(float **p, size_t n, int T)
     return SS_OK;
 }
 
-ss_status ss_scratch_grow(ss_scratch *s, int T)
+/* The backend buffers of the scratch, released on the backend that holds them. */
+static void release_backend(ss_scratch *s)
+{
+    if (!s->be) return;
+    float **bufs[] = {&s->xn, &s->proj, &s->ctx, &s->ff, &s->tmp};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        ss_be_release(s->be, *bufs[i]);
+        *bufs[i] = NULL;
+    }
+    s->be = NULL;
+}
+
+ss_status ss_scratch_grow(ss_scratch *s, ss_fwd *f, int T)
 {
     ss_status st = SS_OK;
-    if (T <= s->cap_T) return SS_OK;
-    const size_t t = (size_t)T, half = (size_t)s->rope_dims / 2;
-    SS_TRY(grow(&s->xn, t * s->d, T));
-    SS_TRY(grow(&s->proj, t * s->n_proj, T));
-    SS_TRY(grow(&s->ctx, t * s->n_ctx, T));
-    SS_TRY(grow(&s->ff, t * s->n_ff, T));
-    SS_TRY(grow(&s->tmp, t * s->d, T));
-    if (half > 0) {
-        SS_TRY(grow(&s->rope_cos, t * half, T));
-        SS_TRY(grow(&s->rope_sin, t * half, T));
-        ss_rope_tables(s->rope_cos, s->rope_sin, T, s->rope_dims, s->rope_theta);
+    const size_t half = (size_t)s->rope_dims / 2;
+    if (T > s->cap_T || s->be != f->be) {
+        const int rows = T > s->cap_T ? T : s->cap_T;
+        const size_t t = (size_t)rows;
+        release_backend(s);
+        s->cap_T = 0;
+        float **bufs[] = {&s->xn, &s->proj, &s->ctx, &s->ff, &s->tmp};
+        const size_t widths[] = {(size_t)s->d, (size_t)s->n_proj, (size_t)s->n_ctx, (size_t)s->n_ff, (size_t)s->d};
+        s->be = f->be;
+        for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+            SS_TRY(ss_be_alloc(f->be, (void **)bufs[i], t * widths[i] * sizeof(float)));
+        if (half > 0) {
+            SS_TRY(grow(&s->rope_cos, t * half, rows));
+            SS_TRY(grow(&s->rope_sin, t * half, rows));
+            ss_rope_tables(s->rope_cos, s->rope_sin, rows, s->rope_dims, s->rope_theta);
+        }
+        s->cap_T = rows;
     }
-    s->cap_T = T;
+    const size_t nt = (size_t)T * half * sizeof(float);
+    const void *c = NULL, *sn = NULL;
+    SS_TRY(ss_fwd_stage(f, half ? s->rope_cos : NULL, nt, &c));
+    SS_TRY(ss_fwd_stage(f, half ? s->rope_sin : NULL, nt, &sn));
+    s->rope_cos_b = c;
+    s->rope_sin_b = sn;
 done:
+    if (st != SS_OK) {
+        release_backend(s);
+        s->cap_T = 0;
+    }
     return st;
 }
 
@@ -97,35 +124,13 @@ ss_status ss_scratch_set_rope(ss_scratch *s, int rope_dims, double rope_theta)
 void ss_scratch_free(ss_scratch *s)
 {
     if (!s) return;
-    free(s->xn);
-    free(s->proj);
-    free(s->ctx);
-    free(s->ff);
-    free(s->tmp);
+    release_backend(s);
     free(s->rope_cos);
     free(s->rope_sin);
     memset(s, 0, sizeof *s);
 }
 
 /* ---------------------------------------------------------------------------------------- pieces */
-
-void ss_embed(float *x, const float *table, const int32_t *ids, int T, int d)
-{
-    for (int t = 0; t < T; t++) memcpy(x + (size_t)t * d, table + (size_t)ids[t] * d, (size_t)d * sizeof(float));
-}
-
-void ss_add_inplace(float *y, const float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++) y[i] += x[i];
-}
-
-void ss_gather_heads(float *dst, const float *src, int T, int n, int d_h, int ld, int offset, int stride)
-{
-    for (int h = 0; h < n; h++)
-        for (int t = 0; t < T; t++)
-            memcpy(dst + ((size_t)h * T + t) * d_h, src + (size_t)t * ld + offset + (size_t)h * stride,
-                   (size_t)d_h * sizeof(float));
-}
 
 int ss_act_from_name(const char *name)
 {
@@ -136,29 +141,34 @@ int ss_act_from_name(const char *name)
     return -1;
 }
 
-void ss_act_apply(ss_act a, float *x, size_t n)
+ss_status ss_act_apply(const ss_backend *be, ss_act a, float *x, size_t n)
 {
-    if (a == SS_ACT_GELU_ERF)
-        ss_gelu_erf(x, n);
-    else
-        ss_gelu_tanh(x, n);
+    return a == SS_ACT_GELU_ERF ? ss_be_gelu_erf(be, x, n) : ss_be_gelu_tanh(be, x, n);
 }
 
 /* ---------------------------------------------------------------------------------- attention */
 
-void ss_layer_attention(ss_capture *cap, int l, const ss_attn_cfg *a, const ss_scratch *s)
+ss_status ss_layer_attention(ss_fwd *f, ss_capture *cap, int l, const ss_attn_cfg *a, const ss_scratch *s,
+                             int window, const float *cos_t, const float *sin_t)
 {
+    ss_status st = SS_OK;
+    const ss_backend *be = f->be;
     const int T = cap->n_tokens, H = cap->n_heads, Hkv = cap->n_kv_heads, d_h = cap->d_head;
     const size_t qn = (size_t)H * T * d_h, kn = (size_t)Hkv * T * d_h;
-    const float *q_pre = cap->q_pre + l * qn, *k_pre = cap->k_pre + l * kn; /* [H|H_kv][T][d_h] */
-    float *q = cap->q + l * qn, *k = cap->k + l * kn;                       /* [H|H_kv][T][d_h] */
-    const float *v = cap->v + l * kn;                                       /* [H_kv][T][d_h] */
-    memcpy(q, q_pre, qn * sizeof(float));
-    memcpy(k, k_pre, kn * sizeof(float));
+    const float *q_pre = ss_fwd_cap(f, cap->q_pre + l * qn), *k_pre = ss_fwd_cap(f, cap->k_pre + l * kn); /* [H|H_kv][T][d_h] */
+    float *q = ss_fwd_cap(f, cap->q + l * qn), *k = ss_fwd_cap(f, cap->k + l * kn); /* [H|H_kv][T][d_h] */
+    const float *v = ss_fwd_cap(f, cap->v + l * kn);                                 /* [H_kv][T][d_h] */
+    const void *alibi = NULL;                                                       /* [H] */
+    SS_TRY(ss_be_copy(be, q, q_pre, qn * sizeof(float)));
+    SS_TRY(ss_be_copy(be, k, k_pre, kn * sizeof(float)));
     if (a->rope_dims > 0) {
-        ss_rope_apply_ref(q, H, T, d_h, a->rope_dims, a->rope_pairing, s->rope_cos, s->rope_sin);
-        ss_rope_apply_ref(k, Hkv, T, d_h, a->rope_dims, a->rope_pairing, s->rope_cos, s->rope_sin);
+        if (!cos_t) cos_t = s->rope_cos_b, sin_t = s->rope_sin_b;
+        SS_TRY(ss_be_rope(be, q, H, T, d_h, a->rope_dims, a->rope_pairing, cos_t, sin_t));
+        SS_TRY(ss_be_rope(be, k, Hkv, T, d_h, a->rope_dims, a->rope_pairing, cos_t, sin_t));
     }
-    ss_mha_desc desc = {T, H, Hkv, d_h, a->scale, cap->causal, a->alibi, 0};
-    ss_mha(&desc, cap->attn + (size_t)l * H * T * T, s->ctx, H * d_h, q, k, v);
+    SS_TRY(ss_fwd_stage(f, a->alibi, (size_t)H * sizeof(float), &alibi));
+    ss_mha_desc desc = {T, H, Hkv, d_h, a->scale, cap->causal, alibi, window};
+    SS_TRY(ss_be_mha(be, &desc, ss_fwd_cap(f, cap->attn + (size_t)l * H * T * T), s->ctx, H * d_h, q, k, v));
+done:
+    return st;
 }

@@ -11,6 +11,8 @@
 
 #include "../capture.h"
 #include "../status.h"
+#include "fwd.h"
+#include "glue.h" /* ss_embed, ss_add_inplace, ss_gather_heads */
 #include "rope.h"
 #include "safetensors.h"
 
@@ -27,8 +29,11 @@ const char *ss_find_prefix(const ss_safetensors *sf, const char *probe, const ch
 /* ------------------------------------------------------------------------------------------ scratch */
 
 /* Per-token buffers, owned by an architecture's state, grown to the longest prompt seen and reused
- * (nothing is allocated per token or per layer). */
+ * (nothing is allocated per token or per layer). xn, proj, ctx, ff and tmp are in the memory of the backend
+ * they were grown on (fwd.h); the RoPE tables are host memory, staged onto the backend once per pass
+ * (rope_cos_b, rope_sin_b: valid during the pass). */
 typedef struct {
+    const ss_backend *be;       /* the backend of xn..tmp (NULL before the first grow) */
     int cap_T;                  /* rows allocated */
     int d, n_proj, n_ctx, n_ff; /* row widths, fixed by ss_scratch_init */
     int rope_dims;              /* 0: no RoPE tables */
@@ -39,12 +44,14 @@ typedef struct {
     float *ctx;                 /* [cap_T][n_ctx] attention context, heads side by side (n_ctx = H·d_h) */
     float *ff;                  /* [cap_T][n_ff] FFN activations (SwiGLU: gate [cap_T][d_ff] then up) */
     float *tmp;                 /* [cap_T][d] */
-    float *rope_cos, *rope_sin; /* [cap_T][rope_dims/2] RoPE tables for positions 0..cap_T-1 */
+    float *rope_cos, *rope_sin; /* [cap_T][rope_dims/2] RoPE tables for positions 0..cap_T-1 (host) */
+    const float *rope_cos_b, *rope_sin_b; /* the same on the backend, for the pass in progress */
 } ss_scratch;
 
 void ss_scratch_init(ss_scratch *s, int d, int n_proj, int n_ctx, int n_ff, int rope_dims, double rope_theta);
-/* Makes room for T tokens (never shrinks); SS_ERR_NOMEM leaves the old buffers valid. */
-ss_status ss_scratch_grow(ss_scratch *s, int T);
+/* Makes room for T tokens on f's backend (never shrinks; reallocates everything when the backend changed) and
+ * stages the RoPE tables for the pass; SS_ERR_NOMEM leaves the old buffers valid. Call after ss_fwd_begin. */
+ss_status ss_scratch_grow(ss_scratch *s, ss_fwd *f, int T);
 /* Switches the RoPE tables to rope_dims (even; 0: none) and rope_theta, recomputing them for the rows
  * already allocated (encoding.c, for the `rope` ablation and back); nothing happens when both are
  * unchanged. SS_ERR_NOMEM leaves s as it was. */
@@ -53,20 +60,13 @@ void ss_scratch_free(ss_scratch *s);
 
 /* ---------------------------------------------------------------------------------------- pieces */
 
-/* x [T][d] = rows ids[t] of table [V][d] (ids already checked). */
-void ss_embed(float *x, const float *table, const int32_t *ids, int T, int d);
-/* y[i] += x[i] for i < n. */
-void ss_add_inplace(float *y, const float *x, size_t n);
-/* dst [n][T][d_h] = head columns of src [T][ld]: dst[h][t][c] = src[t][offset + h·stride + c].
- * Separate projections: offset = start of the block, stride = d_h. Per-head fused q|k|v (BLOOM,
- * GPT-NeoX): offset = 0, d_h or 2·d_h, stride = 3·d_h. */
-void ss_gather_heads(float *dst, const float *src, int T, int n, int d_h, int ld, int offset, int stride);
 
 /* GELU flavours by Hugging Face name. */
 typedef enum { SS_ACT_GELU_ERF, SS_ACT_GELU_TANH } ss_act;
 /* "gelu" -> erf; "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "bloom_gelu" -> tanh; others: -1. */
 int ss_act_from_name(const char *name);
-void ss_act_apply(ss_act a, float *x, size_t n);
+/* x [n] (backend memory) = act(x). */
+ss_status ss_act_apply(const ss_backend *be, ss_act a, float *x, size_t n);
 
 /* ---------------------------------------------------------------------------------- attention */
 
@@ -74,13 +74,15 @@ typedef struct {
     int rope_dims;                /* 0: no RoPE (q = q_pre, k = k_pre) */
     ss_rope_pairing rope_pairing; /* which columns pair up (rope.h) */
     float scale;                  /* multiplies q·k */
-    const float *alibi;           /* [H] ALiBi slopes, or NULL */
+    const float *alibi;           /* [H] ALiBi slopes (host; ss_layer_attention stages them), or NULL */
 } ss_attn_cfg;
 
-/* Layer l's attention, once cap->q_pre, cap->k_pre and cap->v of layer l are filled: cap->q and cap->k
- * of layer l become the RoPE-rotated copies (plain copies without RoPE), the probabilities go to
- * cap->attn[l] and the context to s->ctx [T][H·d_h]. Causal iff cap->causal. s must hold cap->n_tokens
- * rows (and RoPE tables when a->rope_dims > 0). */
-void ss_layer_attention(ss_capture *cap, int l, const ss_attn_cfg *a, const ss_scratch *s);
+/* Layer l's attention on f's backend, once q_pre, k_pre and v of layer l are filled (in f's mirror of cap):
+ * q and k of layer l become the RoPE-rotated copies (plain copies without RoPE), the probabilities go to
+ * attn[l] and the context to s->ctx [T][H·d_h]. Causal iff cap->causal; window: the layer's sliding window
+ * (0: none); cos_t, sin_t: backend RoPE tables to use instead of s's (NULL: s's). s must hold cap->n_tokens
+ * rows. */
+ss_status ss_layer_attention(ss_fwd *f, ss_capture *cap, int l, const ss_attn_cfg *a, const ss_scratch *s,
+                             int window, const float *cos_t, const float *sin_t);
 
 #endif

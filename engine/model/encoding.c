@@ -168,17 +168,25 @@ ss_status ss_posenc_prepare(ss_posenc *p, int T)
     return SS_OK;
 }
 
-void ss_posenc_add(const ss_posenc *p, float *x, int T)
+ss_status ss_posenc_add(const ss_posenc *p, ss_fwd *f, float *x, float *tmp, int T)
 {
-    const int d = p->d;
-    if (p->abs == SS_ABSPOS_NONE) return;
-    for (int t = 0; t < T; t++) {
-        const float *row = p->abs == SS_ABSPOS_LEARNED    ? p->learned + (size_t)t * d
-                           : p->abs == SS_ABSPOS_SHUFFLED ? p->learned + (size_t)p->perm[t] * d
-                                                          : p->sin_rows + (size_t)t * d; /* [d] */
-        float *xt = x + (size_t)t * d;                                                    /* [d] */
-        for (int i = 0; i < d; i++) xt[i] = xt[i] + row[i];
+    ss_status st = SS_OK;
+    const size_t n = (size_t)T * p->d;
+    const void *rows = NULL; /* [T][d] or, shuffled, [T] */
+    switch (p->abs) {
+    case SS_ABSPOS_NONE: return SS_OK;
+    case SS_ABSPOS_LEARNED: /* rows 0..T-1 are contiguous */
+        return ss_be_add(f->be, x, ss_fwd_ptr(f, p->learned), n);
+    case SS_ABSPOS_SHUFFLED:
+        SS_TRY(ss_fwd_stage(f, p->perm, (size_t)T * sizeof *p->perm, &rows));
+        SS_TRY(ss_be_embed(f->be, tmp, ss_fwd_ptr(f, p->learned), rows, T, p->d, T));
+        return ss_be_add(f->be, x, tmp, n);
+    case SS_ABSPOS_SINUSOIDAL:
+        SS_TRY(ss_fwd_stage(f, p->sin_rows, n * sizeof(float), &rows));
+        return ss_be_add(f->be, x, rows, n);
     }
+done:
+    return st;
 }
 
 void ss_posenc_attn(const ss_posenc *p, ss_attn_cfg *a)

@@ -91,9 +91,10 @@ ss_status ss_posenc_set(ss_posenc *p, ss_scratch *s, const ss_encoding_spec *enc
  * permutation for T). SS_ERR_NOMEM leaves the old buffers valid. */
 ss_status ss_posenc_prepare(ss_posenc *p, int T);
 /* x [T][d] += the absolute position term of positions 0..T-1 (nothing when there is none), row by row
- * x[t][i] = x[t][i] + row[i], so that native reproduces "embedding + position row" exactly. Needs
- * ss_posenc_prepare(p, T) first. */
-void ss_posenc_add(const ss_posenc *p, float *x, int T);
+ * x[t][i] = x[t][i] + row[i], so that native reproduces "embedding + position row" exactly. x and tmp
+ * ([T][d], overwritten by the shuffled rows) are f's backend memory; the learned rows must lie in one of f's
+ * regions. Needs ss_posenc_prepare(p, T) first. */
+ss_status ss_posenc_add(const ss_posenc *p, ss_fwd *f, float *x, float *tmp, int T);
 /* The positional part of an attention config: rope_dims, rope_pairing and alibi (scale untouched). */
 void ss_posenc_attn(const ss_posenc *p, ss_attn_cfg *a);
 void ss_posenc_free(ss_posenc *p);

@@ -33,10 +33,7 @@
 #include <string.h>
 
 #include "arch.h"
-#include "attention.h" /* ss_mha */
 #include "decoder.h"
-#include "matmul.h" /* ss_matmul */
-#include "norm.h"   /* ss_rmsnorm_ref */
 #include "encoding.h" /* ss_posenc: the encoding ablations */
 #include "rope.h"   /* ss_rope_tables, ss_rope_apply_ref */
 
@@ -195,45 +192,30 @@ static ss_status grow_tables(gemma3 *m, int T)
     return SS_OK;
 }
 
-/* Layer l's attention once q_pre, k_pre (QK-normed) and v of layer l are in cap: RoPE with the layer's
- * base into cap->q / cap->k, probabilities into cap->attn[l] (window on local layers), context into
- * s.ctx [T][H·d_h]. */
-static void attention(gemma3 *m, ss_capture *cap, int l)
-{
-    const g3_layer *ly = &m->layers[l];
-    const int T = cap->n_tokens, H = m->H, Hkv = m->H_kv, d_h = m->d_h;
-    const size_t qn = (size_t)H * T * d_h, kn = (size_t)Hkv * T * d_h;
-    float *q = cap->q + l * qn, *k = cap->k + l * kn; /* [H|H_kv][T][d_h] */
-    const float *v = cap->v + l * kn;                 /* [H_kv][T][d_h] */
-    memcpy(q, cap->q_pre + l * qn, qn * sizeof(float));
-    memcpy(k, cap->k_pre + l * kn, kn * sizeof(float));
-    ss_attn_cfg a = {.rope_dims = d_h, .rope_pairing = SS_ROPE_HALF, .scale = m->scale};
-    const float *cs = ly->sliding ? m->cos_l : m->cos_g, *sn = ly->sliding ? m->sin_l : m->sin_g;
-    if (m->pe.type != SS_ENC_NATIVE) {
-        ss_posenc_attn(&m->pe, &a);
-        cs = m->s.rope_cos;
-        sn = m->s.rope_sin;
-    }
-    if (a.rope_dims > 0) {
-        ss_rope_apply_ref(q, H, T, d_h, a.rope_dims, a.rope_pairing, cs, sn);
-        ss_rope_apply_ref(k, Hkv, T, d_h, a.rope_dims, a.rope_pairing, cs, sn);
-    }
-    ss_mha_desc desc = {T, H, Hkv, d_h, m->scale, 1, a.alibi, ly->sliding ? m->window : 0};
-    ss_mha(&desc, cap->attn + (size_t)l * H * T * T, m->s.ctx, H * d_h, q, k, v);
-}
-
-static ss_status gemma3_forward(void *state, const int32_t *ids, int n, ss_capture *cap)
+static ss_status gemma3_forward(void *state, ss_fwd *f, const int32_t *ids, int n, ss_capture *cap)
 {
     ss_status st = SS_OK;
     gemma3 *m = state;
+    const ss_backend *be = f->be;
     memset(cap, 0, sizeof *cap);
     SS_TRY(ss_arch_check_ids(ids, n, m->V, m->P));
-    SS_TRY(ss_scratch_grow(&m->s, n));
     SS_TRY(grow_tables(m, n));
     SS_TRY(ss_posenc_prepare(&m->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, m->L, m->H, m->H_kv, m->d, m->d_h, 1));
     for (int l = 0; l < m->L; l++) cap->w_o[l] = m->layers[l].wo;
     for (int l = 0; l < m->L; l++) cap->window[l] = m->layers[l].sliding ? m->window : 0;
+    SS_TRY(ss_fwd_begin(f, cap));
+    SS_TRY(ss_scratch_grow(&m->s, f, n));
+    const size_t n_gammas = (size_t)m->L * (size_t)(4 * m->d + 2 * m->d_h) + (size_t)m->d;
+    SS_TRY(ss_fwd_region_add(f, m->gammas, n_gammas * sizeof *m->gammas)); /* once per backend */
+    const void *ids_b; /* [T] */
+    SS_TRY(ss_fwd_stage(f, ids, (size_t)n * sizeof *ids, &ids_b));
+    const size_t nt = (size_t)n * (size_t)(m->d_h / 2) * sizeof(float);
+    const void *cos_g, *sin_g, *cos_l, *sin_l; /* [T][d_h/2] each, on the backend */
+    SS_TRY(ss_fwd_stage(f, m->cos_g, nt, &cos_g));
+    SS_TRY(ss_fwd_stage(f, m->sin_g, nt, &sin_g));
+    SS_TRY(ss_fwd_stage(f, m->cos_l, nt, &cos_l));
+    SS_TRY(ss_fwd_stage(f, m->sin_l, nt, &sin_l));
 
     const int T = n, d = m->d, H = m->H, Hkv = m->H_kv, d_h = m->d_h, nq = H * d_h, nkv = Hkv * d_h;
     const size_t td = (size_t)T * d, qn = (size_t)H * T * d_h, kn = (size_t)Hkv * T * d_h;
@@ -242,42 +224,56 @@ static ss_status gemma3_forward(void *state, const int32_t *ids, int n, ss_captu
     float *v = k + (size_t)T * nkv;                          /* [T][H_kv·d_h] */
     float *gate = m->s.ff, *up = gate + (size_t)T * m->d_ff; /* [T][d_ff] each */
     const size_t nff = (size_t)T * m->d_ff;
+    /* the capture's buffers on the backend */
+    float *hidden = ss_fwd_cap(f, cap->hidden), *prenorm = ss_fwd_cap(f, cap->hidden_prenorm); /* [L+1][T][d], [T][d] */
+    float *q_pre = ss_fwd_cap(f, cap->q_pre), *k_pre = ss_fwd_cap(f, cap->k_pre);               /* [L][H|H_kv][T][d_h] */
+    float *vc = ss_fwd_cap(f, cap->v), *attn_out = ss_fwd_cap(f, cap->attn_out); /* [L][H_kv][T][d_h], [L][T][d] */
+#define W(p) ss_fwd_ptr(f, (p))
+    /* Native: RoPE over all d_h columns, half pairing, with the layer kind's table; any other encoding:
+     * ss_posenc_attn's RoPE (s's tables) or ALiBi for every layer. */
+    ss_attn_cfg acfg = {.rope_dims = d_h, .rope_pairing = SS_ROPE_HALF, .scale = m->scale};
+    if (m->pe.type != SS_ENC_NATIVE) ss_posenc_attn(&m->pe, &acfg);
 
-    ss_embed(cap->hidden, m->embed, ids, T, d);
-    for (size_t i = 0; i < td; i++) cap->hidden[i] *= m->embed_scale;
-    ss_posenc_add(&m->pe, cap->hidden, T); /* the sinusoidal ablation; nothing otherwise */
+    SS_TRY(ss_be_embed(be, hidden, W(m->embed), ids_b, T, d, m->V));
+    SS_TRY(ss_be_scale(be, hidden, m->embed_scale, td));
+    SS_TRY(ss_posenc_add(&m->pe, f, hidden, tmp, T)); /* the sinusoidal ablation; nothing otherwise */
     for (int l = 0; l < m->L; l++) {
         const g3_layer *ly = &m->layers[l];
-        const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
-        float *xout = l + 1 < m->L ? cap->hidden + (size_t)(l + 1) * td : cap->hidden_prenorm; /* [T][d] */
-        float *ao = cap->attn_out + (size_t)l * td;                                            /* [T][d] */
-        float *qp = cap->q_pre + l * qn, *kp = cap->k_pre + l * kn; /* [H|H_kv][T][d_h] */
+        const float *xin = hidden + (size_t)l * td;                           /* [T][d] */
+        float *xout = l + 1 < m->L ? hidden + (size_t)(l + 1) * td : prenorm; /* [T][d] */
+        float *ao = attn_out + (size_t)l * td;                                /* [T][d] */
+        float *qp = q_pre + l * qn, *kp = k_pre + l * kn;                     /* [H|H_kv][T][d_h] */
+        const int native = m->pe.type == SS_ENC_NATIVE;
 
-        ss_rmsnorm_ref(xn, xin, ly->g_in, T, d, m->eps);
-        ss_matmul(q, xn, ly->wq, NULL, T, d, nq);
-        ss_matmul(k, xn, ly->wk, NULL, T, d, nkv);
-        ss_matmul(v, xn, ly->wv, NULL, T, d, nkv);
-        ss_gather_heads(qp, q, T, H, d_h, nq, 0, d_h);
-        ss_gather_heads(kp, k, T, Hkv, d_h, nkv, 0, d_h);
-        ss_gather_heads(cap->v + l * kn, v, T, Hkv, d_h, nkv, 0, d_h);
-        ss_rmsnorm_ref(qp, qp, ly->g_q, H * T, d_h, m->eps); /* QK-norm: every (head, token) row of d_h */
-        ss_rmsnorm_ref(kp, kp, ly->g_k, Hkv * T, d_h, m->eps);
-        attention(m, cap, l);
-        ss_matmul(ao, m->s.ctx, ly->wo, NULL, T, nq, d);
-        ss_rmsnorm_ref(tmp, ao, ly->g_post_attn, T, d, m->eps);
-        memcpy(xout, xin, td * sizeof(float));
-        ss_add_inplace(xout, tmp, td);
+        SS_TRY(ss_be_rmsnorm(be, xn, xin, W(ly->g_in), T, d, m->eps));
+        SS_TRY(ss_be_matmul(be, q, xn, W(ly->wq), NULL, T, d, nq, 0));
+        SS_TRY(ss_be_matmul(be, k, xn, W(ly->wk), NULL, T, d, nkv, 0));
+        SS_TRY(ss_be_matmul(be, v, xn, W(ly->wv), NULL, T, d, nkv, 0));
+        SS_TRY(ss_be_gather_heads(be, qp, q, T, H, d_h, nq, 0, d_h));
+        SS_TRY(ss_be_gather_heads(be, kp, k, T, Hkv, d_h, nkv, 0, d_h));
+        SS_TRY(ss_be_gather_heads(be, vc + l * kn, v, T, Hkv, d_h, nkv, 0, d_h));
+        SS_TRY(ss_be_rmsnorm(be, qp, qp, W(ly->g_q), H * T, d_h, m->eps)); /* QK-norm: every (head, token) row */
+        SS_TRY(ss_be_rmsnorm(be, kp, kp, W(ly->g_k), Hkv * T, d_h, m->eps));
+        SS_TRY(ss_layer_attention(f, cap, l, &acfg, &m->s, ly->sliding ? m->window : 0,
+                                  native ? (ly->sliding ? cos_l : cos_g) : NULL,
+                                  native ? (ly->sliding ? sin_l : sin_g) : NULL));
+        SS_TRY(ss_be_matmul(be, ao, m->s.ctx, W(ly->wo), NULL, T, nq, d, 0));
+        SS_TRY(ss_be_rmsnorm(be, tmp, ao, W(ly->g_post_attn), T, d, m->eps));
+        SS_TRY(ss_be_copy(be, xout, xin, td * sizeof(float)));
+        SS_TRY(ss_be_add(be, xout, tmp, td));
 
-        ss_rmsnorm_ref(xn, xout, ly->g_pre_ff, T, d, m->eps);
-        ss_matmul(gate, xn, ly->w_gate, NULL, T, d, m->d_ff);
-        ss_matmul(up, xn, ly->w_up, NULL, T, d, m->d_ff);
-        ss_act_apply(m->act, gate, nff);
-        for (size_t i = 0; i < nff; i++) gate[i] *= up[i];
-        ss_matmul(tmp, gate, ly->w_down, NULL, T, m->d_ff, d);
-        ss_rmsnorm_ref(tmp, tmp, ly->g_post_ff, T, d, m->eps);
-        ss_add_inplace(xout, tmp, td);
+        SS_TRY(ss_be_rmsnorm(be, xn, xout, W(ly->g_pre_ff), T, d, m->eps));
+        SS_TRY(ss_be_matmul(be, gate, xn, W(ly->w_gate), NULL, T, d, m->d_ff, 0));
+        SS_TRY(ss_be_matmul(be, up, xn, W(ly->w_up), NULL, T, d, m->d_ff, 0));
+        SS_TRY(ss_act_apply(be, m->act, gate, nff));
+        SS_TRY(ss_be_mul(be, gate, up, nff));
+        SS_TRY(ss_be_matmul(be, tmp, gate, W(ly->w_down), NULL, T, m->d_ff, d, 0));
+        SS_TRY(ss_be_rmsnorm(be, tmp, tmp, W(ly->g_post_ff), T, d, m->eps));
+        SS_TRY(ss_be_add(be, xout, tmp, td));
     }
-    ss_rmsnorm_ref(cap->hidden + (size_t)m->L * td, cap->hidden_prenorm, m->g_final, T, d, m->eps);
+    SS_TRY(ss_be_rmsnorm(be, hidden + (size_t)m->L * td, prenorm, W(m->g_final), T, d, m->eps));
+#undef W
+    SS_TRY(ss_fwd_end(f, cap));
 done:
     if (st != SS_OK) ss_capture_free(cap);
     return st;

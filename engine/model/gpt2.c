@@ -24,10 +24,8 @@
 #include <string.h>
 
 #include "arch.h"
-#include "conv1d.h" /* ss_conv1d */
 #include "decoder.h"
 #include "encoding.h" /* ss_posenc */
-#include "norm.h" /* ss_layernorm_ref */
 
 typedef struct {
     const float *ln1_g, *ln1_b;   /* [d] ln_1 */
@@ -128,52 +126,62 @@ done:
     return st;
 }
 
-static ss_status gpt2_forward(void *state, const int32_t *ids, int n, ss_capture *cap)
+static ss_status gpt2_forward(void *state, ss_fwd *f, const int32_t *ids, int n, ss_capture *cap)
 {
     ss_status st = SS_OK;
     gpt2 *g = state;
+    const ss_backend *be = f->be;
     memset(cap, 0, sizeof *cap);
     SS_TRY(ss_arch_check_ids(ids, n, g->V, g->P));
-    SS_TRY(ss_scratch_grow(&g->s, n));
     SS_TRY(ss_posenc_prepare(&g->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, g->L, g->H, g->H, g->d, g->d_h, 1));
     for (int l = 0; l < g->L; l++) cap->w_o[l] = g->layers[l].w_proj;
     cap->w_o_conv1d = 1; /* Conv1D: [H·d_h][d] */
+    SS_TRY(ss_fwd_begin(f, cap));
+    SS_TRY(ss_scratch_grow(&g->s, f, n));
+    const void *ids_b; /* [T] */
+    SS_TRY(ss_fwd_stage(f, ids, (size_t)n * sizeof *ids, &ids_b));
 
     const int T = n, d = g->d, H = g->H, d_h = g->d_h;
     const size_t td = (size_t)T * d, hn = (size_t)H * T * d_h;
     float *xn = g->s.xn, *proj = g->s.proj, *ff = g->s.ff, *tmp = g->s.tmp; /* [T][d], [T][3d], [T][d_ff], [T][d] */
+    /* the capture's buffers on the backend */
+    float *hidden = ss_fwd_cap(f, cap->hidden), *prenorm = ss_fwd_cap(f, cap->hidden_prenorm); /* [L+1][T][d], [T][d] */
+    float *q_pre = ss_fwd_cap(f, cap->q_pre), *k_pre = ss_fwd_cap(f, cap->k_pre); /* [L][H][T][d_h] */
+    float *vc = ss_fwd_cap(f, cap->v), *attn_out = ss_fwd_cap(f, cap->attn_out); /* [L][H][T][d_h], [L][T][d] */
+#define W(p) ss_fwd_ptr(f, (p))
 
-    float *x = cap->hidden; /* [T][d] hidden[0] */
-    ss_embed(x, g->wte, ids, T, d);
-    ss_posenc_add(&g->pe, x, T);
+    SS_TRY(ss_be_embed(be, hidden, W(g->wte), ids_b, T, d, g->V));
+    SS_TRY(ss_posenc_add(&g->pe, f, hidden, tmp, T));
     for (int l = 0; l < g->L; l++) {
         const gpt2_layer *ly = &g->layers[l];
-        const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
-        float *xout = l + 1 < g->L ? cap->hidden + (size_t)(l + 1) * td : cap->hidden_prenorm; /* [T][d] */
-        float *ao = cap->attn_out + (size_t)l * td;                                            /* [T][d] */
+        const float *xin = hidden + (size_t)l * td;                           /* [T][d] */
+        float *xout = l + 1 < g->L ? hidden + (size_t)(l + 1) * td : prenorm; /* [T][d] */
+        float *ao = attn_out + (size_t)l * td;                                /* [T][d] */
         double scale = g->scale_weights ? 1.0 / sqrt((double)d_h) : 1.0;
         if (g->scale_by_layer) scale /= (double)(l + 1);
         ss_attn_cfg acfg = {.scale = (float)scale};
         ss_posenc_attn(&g->pe, &acfg); /* native: no RoPE, no ALiBi */
 
-        ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, g->eps);
-        ss_conv1d(proj, xn, ly->w_attn, ly->b_attn, T, d, 3 * d);
-        ss_gather_heads(cap->q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, d_h);
-        ss_gather_heads(cap->k_pre + l * hn, proj, T, H, d_h, 3 * d, d, d_h);
-        ss_gather_heads(cap->v + l * hn, proj, T, H, d_h, 3 * d, 2 * d, d_h);
-        ss_layer_attention(cap, l, &acfg, &g->s);
-        ss_conv1d(ao, g->s.ctx, ly->w_proj, ly->b_proj, T, d, d);
-        memcpy(xout, xin, td * sizeof(float));
-        ss_add_inplace(xout, ao, td);
+        SS_TRY(ss_be_layernorm(be, xn, xin, W(ly->ln1_g), W(ly->ln1_b), T, d, g->eps));
+        SS_TRY(ss_be_matmul(be, proj, xn, W(ly->w_attn), W(ly->b_attn), T, d, 3 * d, 1));
+        SS_TRY(ss_be_gather_heads(be, q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, d_h));
+        SS_TRY(ss_be_gather_heads(be, k_pre + l * hn, proj, T, H, d_h, 3 * d, d, d_h));
+        SS_TRY(ss_be_gather_heads(be, vc + l * hn, proj, T, H, d_h, 3 * d, 2 * d, d_h));
+        SS_TRY(ss_layer_attention(f, cap, l, &acfg, &g->s, 0, NULL, NULL));
+        SS_TRY(ss_be_matmul(be, ao, g->s.ctx, W(ly->w_proj), W(ly->b_proj), T, d, d, 1));
+        SS_TRY(ss_be_copy(be, xout, xin, td * sizeof(float)));
+        SS_TRY(ss_be_add(be, xout, ao, td));
 
-        ss_layernorm_ref(xn, xout, ly->ln2_g, ly->ln2_b, T, d, g->eps);
-        ss_conv1d(ff, xn, ly->w_fc, ly->b_fc, T, d, g->d_ff);
-        ss_act_apply(g->act, ff, (size_t)T * g->d_ff);
-        ss_conv1d(tmp, ff, ly->w_out, ly->b_out, T, g->d_ff, d);
-        ss_add_inplace(xout, tmp, td);
+        SS_TRY(ss_be_layernorm(be, xn, xout, W(ly->ln2_g), W(ly->ln2_b), T, d, g->eps));
+        SS_TRY(ss_be_matmul(be, ff, xn, W(ly->w_fc), W(ly->b_fc), T, d, g->d_ff, 1));
+        SS_TRY(ss_act_apply(be, g->act, ff, (size_t)T * g->d_ff));
+        SS_TRY(ss_be_matmul(be, tmp, ff, W(ly->w_out), W(ly->b_out), T, g->d_ff, d, 1));
+        SS_TRY(ss_be_add(be, xout, tmp, td));
     }
-    ss_layernorm_ref(cap->hidden + (size_t)g->L * td, cap->hidden_prenorm, g->lnf_g, g->lnf_b, T, d, g->eps);
+    SS_TRY(ss_be_layernorm(be, hidden + (size_t)g->L * td, prenorm, W(g->lnf_g), W(g->lnf_b), T, d, g->eps));
+#undef W
+    SS_TRY(ss_fwd_end(f, cap));
 done:
     return st;
 }

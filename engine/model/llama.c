@@ -23,12 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "activation.h" /* ss_swiglu */
 #include "arch.h"
 #include "decoder.h"
 #include "encoding.h" /* ss_posenc */
-#include "matmul.h" /* ss_matmul */
-#include "norm.h"   /* ss_rmsnorm_ref */
 
 typedef struct {
     const float *ln_in;                  /* [d] input_layernorm */
@@ -125,16 +122,20 @@ done:
     return st;
 }
 
-static ss_status llama_forward(void *state, const int32_t *ids, int n, ss_capture *cap)
+static ss_status llama_forward(void *state, ss_fwd *f, const int32_t *ids, int n, ss_capture *cap)
 {
     ss_status st = SS_OK;
     llama *m = state;
+    const ss_backend *be = f->be;
     memset(cap, 0, sizeof *cap);
     SS_TRY(ss_arch_check_ids(ids, n, m->V, m->P));
-    SS_TRY(ss_scratch_grow(&m->s, n));
     SS_TRY(ss_posenc_prepare(&m->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, m->L, m->H, m->H_kv, m->d, m->d_h, 1));
     for (int l = 0; l < m->L; l++) cap->w_o[l] = m->layers[l].wo;
+    SS_TRY(ss_fwd_begin(f, cap));
+    SS_TRY(ss_scratch_grow(&m->s, f, n));
+    const void *ids_b; /* [T] */
+    SS_TRY(ss_fwd_stage(f, ids, (size_t)n * sizeof *ids, &ids_b));
 
     const int T = n, d = m->d, H = m->H, Hkv = m->H_kv, d_h = m->d_h, nq = H * d_h, nkv = Hkv * d_h;
     const size_t td = (size_t)T * d, qn = (size_t)H * T * d_h, kn = (size_t)Hkv * T * d_h;
@@ -142,37 +143,44 @@ static ss_status llama_forward(void *state, const int32_t *ids, int n, ss_captur
     float *q = m->s.proj, *k = q + (size_t)T * nq;           /* [T][H·d_h], [T][H_kv·d_h] */
     float *v = k + (size_t)T * nkv;                          /* [T][H_kv·d_h] */
     float *gate = m->s.ff, *up = gate + (size_t)T * m->d_ff; /* [T][d_ff] each */
+    /* the capture's buffers on the backend */
+    float *hidden = ss_fwd_cap(f, cap->hidden), *prenorm = ss_fwd_cap(f, cap->hidden_prenorm); /* [L+1][T][d], [T][d] */
+    float *q_pre = ss_fwd_cap(f, cap->q_pre), *k_pre = ss_fwd_cap(f, cap->k_pre);               /* [L][H|H_kv][T][d_h] */
+    float *vc = ss_fwd_cap(f, cap->v), *attn_out = ss_fwd_cap(f, cap->attn_out); /* [L][H_kv][T][d_h], [L][T][d] */
+#define W(p) ss_fwd_ptr(f, (p))
     ss_attn_cfg acfg = {.scale = (float)(1.0 / sqrt((double)d_h))};
     ss_posenc_attn(&m->pe, &acfg); /* native: RoPE over rope_dims with the model's pairing */
 
-    ss_embed(cap->hidden, m->embed, ids, T, d);
-    ss_posenc_add(&m->pe, cap->hidden, T);
+    SS_TRY(ss_be_embed(be, hidden, W(m->embed), ids_b, T, d, m->V));
+    SS_TRY(ss_posenc_add(&m->pe, f, hidden, tmp, T));
     for (int l = 0; l < m->L; l++) {
         const llama_layer *ly = &m->layers[l];
-        const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
-        float *xout = l + 1 < m->L ? cap->hidden + (size_t)(l + 1) * td : cap->hidden_prenorm; /* [T][d] */
-        float *ao = cap->attn_out + (size_t)l * td;                                            /* [T][d] */
+        const float *xin = hidden + (size_t)l * td;                               /* [T][d] */
+        float *xout = l + 1 < m->L ? hidden + (size_t)(l + 1) * td : prenorm; /* [T][d] */
+        float *ao = attn_out + (size_t)l * td;                                    /* [T][d] */
 
-        ss_rmsnorm_ref(xn, xin, ly->ln_in, T, d, m->eps);
-        ss_matmul(q, xn, ly->wq, ly->bq, T, d, nq);
-        ss_matmul(k, xn, ly->wk, ly->bk, T, d, nkv);
-        ss_matmul(v, xn, ly->wv, ly->bv, T, d, nkv);
-        ss_gather_heads(cap->q_pre + l * qn, q, T, H, d_h, nq, 0, d_h);
-        ss_gather_heads(cap->k_pre + l * kn, k, T, Hkv, d_h, nkv, 0, d_h);
-        ss_gather_heads(cap->v + l * kn, v, T, Hkv, d_h, nkv, 0, d_h);
-        ss_layer_attention(cap, l, &acfg, &m->s);
-        ss_matmul(ao, m->s.ctx, ly->wo, ly->bo, T, nq, d);
-        memcpy(xout, xin, td * sizeof(float));
-        ss_add_inplace(xout, ao, td);
+        SS_TRY(ss_be_rmsnorm(be, xn, xin, W(ly->ln_in), T, d, m->eps));
+        SS_TRY(ss_be_matmul(be, q, xn, W(ly->wq), W(ly->bq), T, d, nq, 0));
+        SS_TRY(ss_be_matmul(be, k, xn, W(ly->wk), W(ly->bk), T, d, nkv, 0));
+        SS_TRY(ss_be_matmul(be, v, xn, W(ly->wv), W(ly->bv), T, d, nkv, 0));
+        SS_TRY(ss_be_gather_heads(be, q_pre + l * qn, q, T, H, d_h, nq, 0, d_h));
+        SS_TRY(ss_be_gather_heads(be, k_pre + l * kn, k, T, Hkv, d_h, nkv, 0, d_h));
+        SS_TRY(ss_be_gather_heads(be, vc + l * kn, v, T, Hkv, d_h, nkv, 0, d_h));
+        SS_TRY(ss_layer_attention(f, cap, l, &acfg, &m->s, 0, NULL, NULL));
+        SS_TRY(ss_be_matmul(be, ao, m->s.ctx, W(ly->wo), W(ly->bo), T, nq, d, 0));
+        SS_TRY(ss_be_copy(be, xout, xin, td * sizeof(float)));
+        SS_TRY(ss_be_add(be, xout, ao, td));
 
-        ss_rmsnorm_ref(xn, xout, ly->ln_post, T, d, m->eps);
-        ss_matmul(gate, xn, ly->w_gate, NULL, T, d, m->d_ff);
-        ss_matmul(up, xn, ly->w_up, NULL, T, d, m->d_ff);
-        ss_swiglu(gate, up, (size_t)T * m->d_ff);
-        ss_matmul(tmp, gate, ly->w_down, NULL, T, m->d_ff, d);
-        ss_add_inplace(xout, tmp, td);
+        SS_TRY(ss_be_rmsnorm(be, xn, xout, W(ly->ln_post), T, d, m->eps));
+        SS_TRY(ss_be_matmul(be, gate, xn, W(ly->w_gate), NULL, T, d, m->d_ff, 0));
+        SS_TRY(ss_be_matmul(be, up, xn, W(ly->w_up), NULL, T, d, m->d_ff, 0));
+        SS_TRY(ss_be_swiglu(be, gate, up, (size_t)T * m->d_ff));
+        SS_TRY(ss_be_matmul(be, tmp, gate, W(ly->w_down), NULL, T, m->d_ff, d, 0));
+        SS_TRY(ss_be_add(be, xout, tmp, td));
     }
-    ss_rmsnorm_ref(cap->hidden + (size_t)m->L * td, cap->hidden_prenorm, m->norm, T, d, m->eps);
+    SS_TRY(ss_be_rmsnorm(be, hidden + (size_t)m->L * td, prenorm, W(m->norm), T, d, m->eps));
+#undef W
+    SS_TRY(ss_fwd_end(f, cap));
 done:
     return st;
 }

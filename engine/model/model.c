@@ -13,6 +13,7 @@
 
 #include "../hash.h" /* ss_sha256 */
 #include "arch.h"
+#include "fwd.h"
 #include "gguf.h"
 #include "gguf_model.h"
 #include "hfconfig.h"
@@ -28,6 +29,7 @@ struct ss_model {
     ss_tokenizer *tok;
     const ss_arch *arch;
     void *state; /* the arch's weights view + reusable scratch */
+    ss_fwd fwd;  /* the backend the forward passes run on, with the weights it holds (fwd.h) */
 };
 
 /* Supported architectures, by ss_model_info.arch. */
@@ -110,6 +112,7 @@ static ss_status load(const char *dir, int with_tokenizer, ss_model **out)
     *out = NULL;
     ss_model *m = calloc(1, sizeof *m);
     if (!m) return ss_fail(SS_ERR_NOMEM, "out of memory loading %s", dir);
+    ss_fwd_init(&m->fwd, NULL);
     SS_TRY(check_model_path(dir));
     if (ss_gguf_model_is_gguf(dir)) {
         SS_TRY(load_gguf(dir, with_tokenizer, m));
@@ -271,10 +274,45 @@ void ss_model_token_classes(const ss_model *m, const int32_t *ids, int n, uint8_
 
 ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *cap)
 {
-    ss_status st = m->arch->forward(m->state, ids, n, cap);
+    ss_status st = m->arch->forward(m->state, &m->fwd, ids, n, cap);
     if (st == SS_OK) ss_model_token_classes(m, ids, n, cap->token_class);
     return st;
 }
+
+/* The weights as regions of f: each safetensors file, or the GGUF arena up to its last tensor. */
+static ss_status add_weight_regions(const ss_model *m, ss_fwd *f)
+{
+    if (m->gguf_arena) {
+        size_t end = 0;
+        for (int i = 0; i < m->sf->n_tensors; i++) {
+            const ss_st_tensor *t = &m->sf->tensors[i];
+            const size_t e = (size_t)((const char *)t->data - (const char *)m->gguf_arena) + (t->end - t->begin);
+            if (e > end) end = e;
+        }
+        return ss_fwd_region_add(f, m->gguf_arena, end);
+    }
+    for (int i = 0; i < m->sf->n_files; i++) {
+        ss_status st = ss_fwd_region_add(f, m->sf->files[i].buf, m->sf->files[i].size);
+        if (st != SS_OK) return st;
+    }
+    return SS_OK;
+}
+
+ss_status ss_model_set_backend(ss_model *m, const ss_backend *be)
+{
+    if (!be) be = ss_backend_cpu();
+    if (m->fwd.be == be) return SS_OK;
+    ss_fwd_free(&m->fwd);
+    ss_fwd_init(&m->fwd, be);
+    ss_status st = add_weight_regions(m, &m->fwd);
+    if (st != SS_OK) {
+        ss_fwd_free(&m->fwd); /* back on the CPU */
+        return ss_wrap(st, "placing the weights of %s on backend %s", m->cfg.info.arch, ss_backend_name(be));
+    }
+    return SS_OK;
+}
+
+size_t ss_model_backend_bytes(const ss_model *m) { return m->fwd.region_bytes; }
 
 ss_status ss_model_set_encoding(ss_model *m, const ss_encoding_spec *enc)
 {
@@ -391,6 +429,7 @@ void ss_model_free(ss_model *m)
 {
     if (!m) return;
     if (m->arch && m->state) m->arch->free(m->state);
+    ss_fwd_free(&m->fwd);
     ss_tokenizer_free(m->tok);
     ss_st_free(m->sf);
     free(m->gguf_arena);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "../capture.h"
+#include "../backend.h"
 #include "../status.h"
 #include "../sweep.h"
 #include "tokenizer.h"
@@ -77,6 +78,13 @@ void ss_model_frame(const ss_model_info *info, ss_bos_policy bos, int32_t *pre, 
  * The per-token scratch (q, k, v, FFN activations) lives in the model, grows to the longest prompt
  * seen and is reused, so one model must not run two forward passes at once (one model per thread). */
 ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *cap);
+/* The backend the following forward passes compute on (backend.h; NULL: the CPU). Moving to a backend that
+ * is not host memory uploads the weights (fp32, dequantized for GGUF) once and keeps them there until the
+ * model is freed or moved again; the capture still arrives in host memory. On failure (device memory) the
+ * model stays on the CPU and the message says why. */
+ss_status ss_model_set_backend(ss_model *m, const ss_backend *be);
+/* Bytes of weights the model's backend holds (0 on the CPU, which uses them in place). */
+size_t ss_model_backend_bytes(const ss_model *m);
 /* Positional-encoding ablation for the following forward passes (sweep.h, ss_encoding_spec; NULL or
  * type native restores the model as trained). SS_ERR_UNSUPPORTED, with the reason as the message,
  * when the encoding does not apply to this model (the task is then recorded as skipped). */

@@ -134,58 +134,71 @@ done:
     return st;
 }
 
-static ss_status neox_forward(void *state, const int32_t *ids, int n, ss_capture *cap)
+static ss_status neox_forward(void *state, ss_fwd *f, const int32_t *ids, int n, ss_capture *cap)
 {
     ss_status st = SS_OK;
     neox *m = state;
+    const ss_backend *be = f->be;
     memset(cap, 0, sizeof *cap);
     SS_TRY(ss_arch_check_ids(ids, n, m->V, m->P));
-    SS_TRY(ss_scratch_grow(&m->s, n));
     SS_TRY(ss_posenc_prepare(&m->pe, n));
     SS_TRY(ss_capture_alloc(cap, ids, n, m->L, m->H, m->H, m->d, m->d_h, 1));
     for (int l = 0; l < m->L; l++) cap->w_o[l] = m->layers[l].w_o;
+    SS_TRY(ss_fwd_begin(f, cap));
+    SS_TRY(ss_scratch_grow(&m->s, f, n));
+    const void *ids_b; /* [T] */
+    SS_TRY(ss_fwd_stage(f, ids, (size_t)n * sizeof *ids, &ids_b));
 
     const int T = n, d = m->d, H = m->H, d_h = m->d_h;
     const size_t td = (size_t)T * d, hn = (size_t)H * T * d_h;
     float *xn = m->s.xn, *proj = m->s.proj, *ff = m->s.ff, *tmp = m->s.tmp; /* [T][d], [T][3d], [T][d_ff], [T][d] */
+    /* the capture's buffers on the backend */
+    float *hidden = ss_fwd_cap(f, cap->hidden), *prenorm = ss_fwd_cap(f, cap->hidden_prenorm); /* [L+1][T][d], [T][d] */
+    float *q_pre = ss_fwd_cap(f, cap->q_pre), *k_pre = ss_fwd_cap(f, cap->k_pre); /* [L][H][T][d_h] */
+    float *vc = ss_fwd_cap(f, cap->v), *attn_out = ss_fwd_cap(f, cap->attn_out); /* [L][H][T][d_h], [L][T][d] */
+#define W(p) ss_fwd_ptr(f, (p))
     ss_attn_cfg acfg = {.scale = (float)(1.0 / sqrt((double)d_h))};
     ss_posenc_attn(&m->pe, &acfg); /* native: partial RoPE */
 
-    ss_embed(cap->hidden, m->embed, ids, T, d);
-    ss_posenc_add(&m->pe, cap->hidden, T);
+    SS_TRY(ss_be_embed(be, hidden, W(m->embed), ids_b, T, d, m->V));
+    SS_TRY(ss_posenc_add(&m->pe, f, hidden, tmp, T));
     for (int l = 0; l < m->L; l++) {
         const neox_layer *ly = &m->layers[l];
-        const float *xin = cap->hidden + (size_t)l * td;                                       /* [T][d] */
-        float *xout = l + 1 < m->L ? cap->hidden + (size_t)(l + 1) * td : cap->hidden_prenorm; /* [T][d] */
-        float *ao = cap->attn_out + (size_t)l * td;                                            /* [T][d] */
+        const float *xin = hidden + (size_t)l * td;                           /* [T][d] */
+        float *xout = l + 1 < m->L ? hidden + (size_t)(l + 1) * td : prenorm; /* [T][d] */
+        float *ao = attn_out + (size_t)l * td;                                /* [T][d] */
 
-        ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, m->eps);
-        ss_matmul(proj, xn, ly->w_qkv, ly->b_qkv, T, d, 3 * d);
-        ss_gather_heads(cap->q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, 3 * d_h);
-        ss_gather_heads(cap->k_pre + l * hn, proj, T, H, d_h, 3 * d, d_h, 3 * d_h);
-        ss_gather_heads(cap->v + l * hn, proj, T, H, d_h, 3 * d, 2 * d_h, 3 * d_h);
-        ss_layer_attention(cap, l, &acfg, &m->s);
-        ss_matmul(ao, m->s.ctx, ly->w_o, ly->b_o, T, d, d);
+        SS_TRY(ss_be_layernorm(be, xn, xin, W(ly->ln1_g), W(ly->ln1_b), T, d, m->eps));
+        SS_TRY(ss_be_matmul(be, proj, xn, W(ly->w_qkv), W(ly->b_qkv), T, d, 3 * d, 0));
+        SS_TRY(ss_be_gather_heads(be, q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, 3 * d_h));
+        SS_TRY(ss_be_gather_heads(be, k_pre + l * hn, proj, T, H, d_h, 3 * d, d_h, 3 * d_h));
+        SS_TRY(ss_be_gather_heads(be, vc + l * hn, proj, T, H, d_h, 3 * d, 2 * d_h, 3 * d_h));
+        SS_TRY(ss_layer_attention(f, cap, l, &acfg, &m->s, 0, NULL, NULL));
+        SS_TRY(ss_be_matmul(be, ao, m->s.ctx, W(ly->w_o), W(ly->b_o), T, d, d, 0));
 
         /* the MLP reads LayerNorm_post of x (parallel) or of x + o (sequential) */
         if (m->parallel) {
-            ss_layernorm_ref(xn, xin, ly->ln2_g, ly->ln2_b, T, d, m->eps);
+            SS_TRY(ss_be_layernorm(be, xn, xin, W(ly->ln2_g), W(ly->ln2_b), T, d, m->eps));
         } else {
-            memcpy(xout, xin, td * sizeof(float));
-            ss_add_inplace(xout, ao, td);
-            ss_layernorm_ref(xn, xout, ly->ln2_g, ly->ln2_b, T, d, m->eps);
+            SS_TRY(ss_be_copy(be, xout, xin, td * sizeof(float)));
+            SS_TRY(ss_be_add(be, xout, ao, td));
+            SS_TRY(ss_be_layernorm(be, xn, xout, W(ly->ln2_g), W(ly->ln2_b), T, d, m->eps));
         }
-        ss_matmul(ff, xn, ly->w_up, ly->b_up, T, d, m->d_ff);
-        ss_act_apply(m->act, ff, (size_t)T * m->d_ff);
-        ss_matmul(tmp, ff, ly->w_down, ly->b_down, T, m->d_ff, d);
+        SS_TRY(ss_be_matmul(be, ff, xn, W(ly->w_up), W(ly->b_up), T, d, m->d_ff, 0));
+        SS_TRY(ss_act_apply(be, m->act, ff, (size_t)T * m->d_ff));
+        SS_TRY(ss_be_matmul(be, tmp, ff, W(ly->w_down), W(ly->b_down), T, m->d_ff, d, 0));
         if (m->parallel) {
             /* HF: mlp_output + attn_output + hidden_states, summed in that order */
-            for (size_t i = 0; i < td; i++) xout[i] = (tmp[i] + ao[i]) + xin[i];
+            SS_TRY(ss_be_copy(be, xout, tmp, td * sizeof(float)));
+            SS_TRY(ss_be_add(be, xout, ao, td));
+            SS_TRY(ss_be_add(be, xout, xin, td));
         } else {
-            ss_add_inplace(xout, tmp, td);
+            SS_TRY(ss_be_add(be, xout, tmp, td));
         }
     }
-    ss_layernorm_ref(cap->hidden + (size_t)m->L * td, cap->hidden_prenorm, m->lnf_g, m->lnf_b, T, d, m->eps);
+    SS_TRY(ss_be_layernorm(be, hidden + (size_t)m->L * td, prenorm, W(m->lnf_g), W(m->lnf_b), T, d, m->eps));
+#undef W
+    SS_TRY(ss_fwd_end(f, cap));
 done:
     return st;
 }

@@ -82,6 +82,26 @@ int ss_cu_sink_count(const float *alpha, int n_mats, int T, float eps, int *coun
 int ss_cu_argmax_rows(const float *v, int n_rows, int ld, int n_candidates, int *idx);
 int ss_cu_row_entropy(const float *A, int n_rows, int n_cols, float *H);
 
+/* ---- glue (glue.cu): the element-wise and layout steps of a forward pass, each the CPU form's arithmetic
+ * (engine/model/decoder.c), bit for bit. ss_cu_copy: device to device, enqueued. ss_cu_embed: x [T][d] = rows
+ * ids[t] (device int32 [T], already checked) of table [V][d]. ss_cu_add: y += x; ss_cu_mul: y *= x (both [n]);
+ * ss_cu_add_rows: y [T][d] += row [d] on every row; ss_cu_scale: x [n] *= s. ss_cu_gather_heads: dst [n][T][d_h]
+ * = src[t][offset + h·stride + c] (src [T][ld]), as ss_gather_heads. */
+int ss_cu_copy(void *dst, const void *src, size_t bytes);
+int ss_cu_embed(float *x, const float *table, const int *ids, int T, int d);
+int ss_cu_add(float *y, const float *x, size_t n);
+int ss_cu_mul(float *y, const float *x, size_t n);
+int ss_cu_add_rows(float *y, const float *row, int T, int d);
+int ss_cu_scale(float *x, float s, size_t n);
+int ss_cu_gather_heads(float *dst, const float *src, int T, int n, int d_h, int ld, int offset, int stride);
+
+/* ---- dense layers through cuBLAS (gemm.cu; loaded at run time, never linked). y [T][out] = x [T][in] · Wᵀ + b
+ * with W [out][in] (nn.Linear, matmul.h: ss_matmul), or with w_in_out = 1 W [in][out] (Conv1D, conv1d.h); b [out]
+ * or NULL. FP32 (no TF32): the products differ from OpenBLAS's by summation order only.
+ * ss_cu_blas_available: 1 when cuBLAS could be loaded, else 0 and why. */
+int ss_cu_blas_available(char *why, int why_cap);
+int ss_cu_matmul(float *y, const float *x, const float *W, const float *b, int T, int in, int out, int w_in_out);
+
 #ifdef __cplusplus
 }
 #endif

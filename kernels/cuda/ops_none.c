@@ -79,3 +79,34 @@ int ss_cu_row_entropy(const float *A, int n_rows, int n_cols, float *H)
     (void)A, (void)n_rows, (void)n_cols, (void)H;
     NO_CUDA;
 }
+
+int ss_cu_copy(void *dst, const void *src, size_t bytes) { (void)dst, (void)src, (void)bytes; NO_CUDA; }
+int ss_cu_embed(float *x, const float *table, const int *ids, int T, int d)
+{
+    (void)x, (void)table, (void)ids, (void)T, (void)d;
+    NO_CUDA;
+}
+int ss_cu_add(float *y, const float *x, size_t n) { (void)y, (void)x, (void)n; NO_CUDA; }
+int ss_cu_mul(float *y, const float *x, size_t n) { (void)y, (void)x, (void)n; NO_CUDA; }
+int ss_cu_add_rows(float *y, const float *row, int T, int d) { (void)y, (void)row, (void)T, (void)d; NO_CUDA; }
+int ss_cu_scale(float *x, float s, size_t n) { (void)x, (void)s, (void)n; NO_CUDA; }
+int ss_cu_gather_heads(float *dst, const float *src, int T, int n, int d_h, int ld, int offset, int stride)
+{
+    (void)dst, (void)src, (void)T, (void)n, (void)d_h, (void)ld, (void)offset, (void)stride;
+    NO_CUDA;
+}
+int ss_cu_blas_available(char *why, int why_cap)
+{
+    if (why && why_cap > 0) {
+        const char *m = "this sinkscope was built without CUDA";
+        int i = 0;
+        for (; m[i] && i < why_cap - 1; i++) why[i] = m[i];
+        why[i] = 0;
+    }
+    return 0;
+}
+int ss_cu_matmul(float *y, const float *x, const float *W, const float *b, int T, int in, int out, int w_in_out)
+{
+    (void)y, (void)x, (void)W, (void)b, (void)T, (void)in, (void)out, (void)w_in_out;
+    NO_CUDA;
+}

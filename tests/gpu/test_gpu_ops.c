@@ -1,6 +1,6 @@
 /* test_gpu_ops.c: every CUDA operation (kernels/cuda/ops.h) against its CPU reference, with per-op tolerances,
- * NaN/Inf checks and out-of-bounds write checks; then the CUDA backend table (engine/backend.h) against the CPU
- * one. Skips (exit 77, with the reason) where the build has no CUDA or the machine no device.
+ * NaN/Inf checks and out-of-bounds write checks, including the forward pass's glue and the cuBLAS dense layers.
+ * (The whole forward pass on the CUDA backend is checked by test_fwd_mirror.) Skips (exit 77, with the reason) where the build has no CUDA or the machine no device.
  *
  * Guard bands: every device buffer is allocated with GUARD floats before and after it, and every output buffer
  * (guards and interior) is first filled with a sentinel NaN bit pattern. After the operation the guards must
@@ -14,7 +14,9 @@
 
 #include "activation.h"
 #include "attention.h"
-#include "backend.h"
+#include "conv1d.h"
+#include "glue.h"
+#include "matmul.h"
 #include "device.h"
 #include "divergence.h"
 #include "norm.h"
@@ -360,47 +362,88 @@ static void test_reductions(void)
     free(q), free(k), free(v), free(P), free(out), free(alpha), free(galpha);
 }
 
-/* The CUDA backend table (host buffers in, host buffers out) against the CPU table, and the matmul fallback. */
-static void test_backend_table(void)
+/* The glue (glue.cu) against its CPU forms (glue.h), bit for bit, and the cuBLAS dense layers (gemm.cu) against
+ * the double-accumulating CPU references, both weight layouts, with and without bias. */
+static void test_glue_and_gemm(void)
 {
-    const ss_backend *cu = NULL, *cpu = ss_backend_cpu();
-    char why[256];
-    if (ss_backend_select(SS_BACKEND_CUDA, &cu, why, sizeof why) != SS_OK) {
-        CHECK_MSG(0, "selecting cuda with a device present: %s", ss_errmsg());
-        return;
+    char name[160];
+    const int T = 37, d = 80, V = 50, H = 3, d_h = 16, ld = 3 * H * d_h;
+    const size_t n = (size_t)T * d;
+    float *x = malloc(n * 4), *y = malloc(n * 4), *want = malloc(n * 4), *got = malloc(n * 4);
+    float *row = malloc(d * 4), *table = malloc((size_t)V * d * 4);
+    int32_t *ids = malloc(T * 4);
+    fill(x, n, -2, 2), fill(y, n, -2, 2), fill(row, d, -1, 1), fill(table, (size_t)V * d, -1, 1);
+    for (int t = 0; t < T; t++) ids[t] = (t * 17 + 3) % V;
+
+    gbuf dt = gb_new(table, (size_t)V * d), di = gb_new(ids, T), dx = gb_new(NULL, n);
+    ss_embed(want, table, ids, T, d);
+    CU(ss_cu_embed(dx.p, dt.p, di.p, T, d));
+    compare("embed (bit for bit)", got, want, n, 0.0, 0.0, gb_get(&dx, got) + gb_get(&dt, NULL), 0);
+    gb_free(&dx);
+
+    /* y += x, y *= x, y += row, y *= s: each on a fresh copy of y */
+    for (int kind = 0; kind < 4; kind++) {
+        gbuf dy = gb_new(y, n), dxx = gb_new(x, n), dr = gb_new(row, d);
+        memcpy(want, y, n * 4);
+        if (kind == 0) {
+            ss_add_inplace(want, x, n);
+            CU(ss_cu_add(dy.p, dxx.p, n));
+        }
+        if (kind == 1) {
+            ss_mul_inplace(want, x, n);
+            CU(ss_cu_mul(dy.p, dxx.p, n));
+        }
+        if (kind == 2) {
+            ss_add_rows(want, row, T, d);
+            CU(ss_cu_add_rows(dy.p, dr.p, T, d));
+        }
+        if (kind == 3) {
+            ss_scale_inplace(want, 0.3f, n);
+            CU(ss_cu_scale(dy.p, 0.3f, n));
+        }
+        static const char *const names[] = {"add", "mul", "add_rows", "scale"};
+        snprintf(name, sizeof name, "%s (bit for bit)", names[kind]);
+        compare(name, got, want, n, 0.0, 0.0, gb_get(&dy, got) + gb_get(&dxx, NULL) + gb_get(&dr, NULL), 0);
+        gb_free(&dy), gb_free(&dxx), gb_free(&dr);
     }
-    printf("backend: %s\n", why);
-    CHECK_STREQ(ss_backend_name(cu), "cuda");
-    const int T = 33, d = 96, in = 40;
-    float *x = malloc(T * d * 4), *g = malloc(d * 4), *b = malloc(d * 4), *W = malloc(d * in * 4);
-    float *y1 = malloc(T * d * 4), *y2 = malloc(T * d * 4), *xi = malloc(T * in * 4);
-    fill(x, T * d, -2, 2), fill(g, d, 0.5f, 1.5f), fill(b, d, -1, 1), fill(W, d * in, -1, 1), fill(xi, T * in, -1, 1);
-    CHECK(ss_be_rmsnorm(cpu, y1, x, g, T, d, 1e-6f) == SS_OK && ss_be_rmsnorm(cu, y2, x, g, T, d, 1e-6f) == SS_OK);
-    compare("backend cuda rmsnorm", y2, y1, (size_t)T * d, 1e-6, 1e-6, 0, 0);
-    CHECK(ss_be_layernorm(cpu, y1, x, g, b, T, d, 1e-5f) == SS_OK &&
-          ss_be_layernorm(cu, y2, x, g, b, T, d, 1e-5f) == SS_OK);
-    compare("backend cuda layernorm", y2, y1, (size_t)T * d, 1e-6, 1e-6, 0, 0);
-    memcpy(y1, x, T * d * 4), memcpy(y2, x, T * d * 4);
-    CHECK(ss_be_geglu(cpu, y1, x, T * d) == SS_OK && ss_be_geglu(cu, y2, x, T * d) == SS_OK);
-    compare("backend cuda geglu (fast CPU path)", y2, y1, (size_t)T * d, 1e-6, 1e-5, 0, 0);
-    /* matmul is not on the CUDA table: it must run on the CPU, give the CPU's result and count a fallback */
-    CHECK(!ss_backend_has(cu, SS_OP_MATMUL));
-    const int before = ss_backend_fallbacks(cu);
-    CHECK(ss_be_matmul(cpu, y1, xi, W, b, T, in, d) == SS_OK && ss_be_matmul(cu, y2, xi, W, b, T, in, d) == SS_OK);
-    compare("backend cuda matmul (CPU fallback)", y2, y1, (size_t)T * d, 0.0, 0.0, 0, 0);
-    CHECK(ss_backend_fallbacks(cu) == before + 1);
-    /* attention through the table, with ALiBi (host slopes: the table copies them up) */
-    float slopes[4];
-    ss_alibi_slopes(slopes, 4);
-    ss_mha_desc a = {T, 4, 2, 24, 1.0f / sqrtf(24.0f), 1, slopes, 0};
-    float *q = malloc(4 * T * 24 * 4), *k = malloc(2 * T * 24 * 4), *v = malloc(2 * T * 24 * 4);
-    float *P1 = malloc(4 * T * T * 4), *P2 = malloc(4 * T * T * 4), *o1 = calloc(T * 96, 4), *o2 = calloc(T * 96, 4);
-    fill(q, 4 * T * 24, -1, 1), fill(k, 2 * T * 24, -1, 1), fill(v, 2 * T * 24, -1, 1);
-    CHECK(ss_be_mha(cpu, &a, P1, o1, 96, q, k, v) == SS_OK && ss_be_mha(cu, &a, P2, o2, 96, q, k, v) == SS_OK);
-    compare("backend cuda mha P", P2, P1, (size_t)4 * T * T, 1e-5, 1e-4, 0, 1);
-    compare("backend cuda mha out", o2, o1, (size_t)T * 96, 1e-5, 1e-4, 0, 0);
-    free(x), free(g), free(b), free(W), free(y1), free(y2), free(xi);
-    free(q), free(k), free(v), free(P1), free(P2), free(o1), free(o2);
+
+    /* gather heads out of a fused per-head q|k|v projection [T][3·H·d_h] (offset d_h, stride 3·d_h), and copy */
+    float *proj = malloc((size_t)T * ld * 4), *hw = malloc((size_t)H * T * d_h * 4), *hg = malloc((size_t)H * T * d_h * 4);
+    fill(proj, (size_t)T * ld, -1, 1);
+    ss_gather_heads(hw, proj, T, H, d_h, ld, d_h, 3 * d_h);
+    gbuf dp = gb_new(proj, (size_t)T * ld), dh = gb_new(NULL, (size_t)H * T * d_h), dc = gb_new(NULL, (size_t)H * T * d_h);
+    CU(ss_cu_gather_heads(dh.p, dp.p, T, H, d_h, ld, d_h, 3 * d_h));
+    compare("gather_heads (bit for bit)", hg, hw, (size_t)H * T * d_h, 0.0, 0.0, gb_get(&dh, hg) + gb_get(&dp, NULL), 0);
+    CU(ss_cu_copy(dc.p, dh.p, (size_t)H * T * d_h * 4));
+    compare("copy (bit for bit)", hg, hw, (size_t)H * T * d_h, 0.0, 0.0, gb_get(&dc, hg), 0);
+    gb_free(&dp), gb_free(&dh), gb_free(&dc);
+
+    /* dense layers */
+    char why[200] = "";
+    if (!ss_cu_blas_available(why, sizeof why)) {
+        CHECK_MSG(0, "cuBLAS: %s", why);
+    } else {
+        const int in = 72, out = 136;
+        float *xi = malloc((size_t)T * in * 4), *W = malloc((size_t)in * out * 4), *b = malloc(out * 4);
+        float *yw = malloc((size_t)T * out * 4), *yg = malloc((size_t)T * out * 4);
+        fill(xi, (size_t)T * in, -1, 1), fill(W, (size_t)in * out, -1, 1), fill(b, out, -1, 1);
+        gbuf dxi = gb_new(xi, (size_t)T * in), dW = gb_new(W, (size_t)in * out), db = gb_new(b, out);
+        for (int layout = 0; layout < 2; layout++)
+            for (int bias = 0; bias < 2; bias++) {
+                gbuf dy = gb_new(NULL, (size_t)T * out);
+                if (layout) ss_conv1d_ref(yw, xi, W, bias ? b : NULL, T, in, out);
+                else ss_matmul_ref(yw, xi, W, bias ? b : NULL, T, in, out);
+                CU(ss_cu_matmul(dy.p, dxi.p, dW.p, bias ? db.p : NULL, T, in, out, layout));
+                snprintf(name, sizeof name, "matmul cuBLAS %s bias=%d T=%d %dx%d", layout ? "W[in][out]" : "W[out][in]",
+                         bias, T, in, out);
+                compare(name, yg, yw, (size_t)T * out, 1e-5, 1e-5, gb_get(&dy, yg) + gb_get(&dW, NULL), 0);
+                gb_free(&dy);
+            }
+        gb_free(&dxi), gb_free(&dW), gb_free(&db);
+        free(xi), free(W), free(b), free(yw), free(yg);
+    }
+    gb_free(&dt), gb_free(&di);
+    free(x), free(y), free(want), free(got), free(row), free(table), free(ids), free(proj), free(hw), free(hg);
 }
 
 int main(void)
@@ -417,7 +460,7 @@ int main(void)
     test_rope();
     test_mha();
     test_reductions();
-    test_backend_table();
+    test_glue_and_gemm();
     printf("%d of %d comparisons passed\n", g_ops - g_ops_failed, g_ops);
     TEST_END();
 }

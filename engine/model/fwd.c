@@ -1,0 +1,157 @@
+/* fwd.c: a forward pass's buffers on its backend (fwd.h). */
+#include "fwd.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { STAGE_BLOCK = 1 << 20 };
+
+/* The staging area is a list of blocks; a pass takes room from them in order and never moves what it took. */
+typedef struct stage_block {
+    struct stage_block *next;
+    void *dev;
+    size_t cap, used;
+} stage_block;
+
+void ss_fwd_init(ss_fwd *f, const ss_backend *be)
+{
+    memset(f, 0, sizeof *f);
+    f->be = be ? be : ss_backend_cpu();
+    f->host = ss_backend_is_host(f->be);
+}
+
+void ss_fwd_free(ss_fwd *f)
+{
+    if (!f || !f->be) return;
+    for (int i = 0; i < f->n_regions; i++) ss_be_release(f->be, f->regions[i].dev);
+    free(f->regions);
+    ss_be_release(f->be, f->cap_dev);
+    for (stage_block *b = (stage_block *)(void *)f->stage, *n; b; b = n) {
+        n = b->next;
+        ss_be_release(f->be, b->dev);
+        free(b);
+    }
+    ss_fwd_init(f, NULL);
+}
+
+ss_status ss_fwd_region_add(ss_fwd *f, const void *host, size_t bytes)
+{
+    if (f->host || !host) return SS_OK;
+    ss_fwd_region *r = NULL;
+    for (int i = 0; i < f->n_regions; i++)
+        if (f->regions[i].host == host) r = &f->regions[i];
+    if (r && r->bytes == bytes) return SS_OK;
+    if (!r) {
+        if (f->n_regions == f->cap_regions) {
+            int cap = f->cap_regions ? 2 * f->cap_regions : 8;
+            ss_fwd_region *g = realloc(f->regions, (size_t)cap * sizeof *g);
+            if (!g) return ss_fail(SS_ERR_NOMEM, "out of memory for the weight regions");
+            f->regions = g;
+            f->cap_regions = cap;
+        }
+        r = &f->regions[f->n_regions++];
+        *r = (ss_fwd_region){host, NULL, 0};
+    } else {
+        ss_be_release(f->be, r->dev);
+        f->region_bytes -= r->bytes;
+        r->dev = NULL;
+        r->bytes = 0;
+    }
+    ss_status st = ss_be_alloc(f->be, &r->dev, bytes);
+    if (st == SS_OK) st = ss_be_upload(f->be, r->dev, host, bytes);
+    if (st != SS_OK) {
+        ss_be_release(f->be, r->dev);
+        *r = f->regions[--f->n_regions]; /* forget it */
+        return st;
+    }
+    r->bytes = bytes;
+    f->region_bytes += bytes;
+    return SS_OK;
+}
+
+const float *ss_fwd_ptr(const ss_fwd *f, const float *host)
+{
+    if (f->host || !host) return host;
+    const char *h = (const char *)host;
+    for (int i = 0; i < f->n_regions; i++) {
+        const char *b = f->regions[i].host;
+        if (h >= b && h < b + f->regions[i].bytes) return (const float *)(void *)((char *)f->regions[i].dev + (h - b));
+    }
+    return NULL;
+}
+
+/* The capture's float part: [attn, end of attn_out), contiguous at the start of its arena (model.c). */
+static size_t cap_float_bytes(const ss_capture *c)
+{
+    const size_t ao = (size_t)c->n_layers * c->n_tokens * c->d_model;
+    return (size_t)((const char *)(c->attn_out + ao) - (const char *)c->attn);
+}
+
+float *ss_fwd_cap(const ss_fwd *f, float *host)
+{
+    if (f->host || !host) return host;
+    const char *h = (const char *)host, *b = (const char *)f->cap->attn;
+    if (h >= b && h < b + cap_float_bytes(f->cap)) return (float *)(void *)((char *)f->cap_dev + (h - b));
+    return (float *)ss_fwd_ptr(f, host);
+}
+
+ss_status ss_fwd_begin(ss_fwd *f, const ss_capture *cap)
+{
+    f->in_pass = 1;
+    if (f->host) return SS_OK;
+    for (stage_block *b = (stage_block *)(void *)f->stage; b; b = b->next) b->used = 0;
+    f->cap = cap;
+    const size_t need = cap_float_bytes(cap);
+    if (need > f->cap_dev_bytes) {
+        ss_be_release(f->be, f->cap_dev);
+        f->cap_dev = NULL;
+        f->cap_dev_bytes = 0;
+        {
+        ss_status st_ = ss_be_alloc(f->be, &f->cap_dev, need);
+        if (st_ != SS_OK) return st_;
+    }
+        f->cap_dev_bytes = need;
+    }
+    return SS_OK;
+}
+
+ss_status ss_fwd_stage(ss_fwd *f, const void *host, size_t bytes, const void **out)
+{
+    *out = host;
+    if (f->host || !host) return SS_OK;
+    const size_t need = (bytes + 63) / 64 * 64;
+    stage_block *b = (stage_block *)(void *)f->stage;
+    while (b && b->cap - b->used < need) b = b->next;
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        if (!b) return ss_fail(SS_ERR_NOMEM, "out of memory for the staging area");
+        b->cap = need > STAGE_BLOCK ? need : STAGE_BLOCK;
+        ss_status st = ss_be_alloc(f->be, &b->dev, b->cap);
+        if (st != SS_OK) {
+            free(b);
+            return st;
+        }
+        b->next = (stage_block *)(void *)f->stage;
+        f->stage = (char *)(void *)b;
+    }
+    void *dst = (char *)b->dev + b->used;
+    {
+        ss_status st_ = ss_be_upload(f->be, dst, host, bytes);
+        if (st_ != SS_OK) return st_;
+    }
+    b->used += need;
+    *out = dst;
+    return SS_OK;
+}
+
+ss_status ss_fwd_end(ss_fwd *f, ss_capture *cap)
+{
+    f->in_pass = 0;
+    if (f->host) return SS_OK;
+    {
+        ss_status st_ = ss_be_sync(f->be);
+        if (st_ != SS_OK) return st_;
+    }
+    return ss_be_download(f->be, cap->attn, f->cap_dev, cap_float_bytes(cap));
+}
