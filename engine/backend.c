@@ -244,6 +244,12 @@ ss_status ss_backend_select(ss_backend_choice choice, const ss_backend **out, ch
 }
 
 const char *ss_backend_name(const ss_backend *b) { return b->name; }
+
+ss_status ss_backend_bind(const ss_backend *b, int dev)
+{
+    if (b != &g_cuda) return SS_OK;
+    return cu(ss_cu_set_device(dev < 0 ? 0 : dev), "set device");
+}
 int ss_backend_is_host(const ss_backend *b) { return b->is_host; }
 
 int ss_backend_has(const ss_backend *b, ss_op op)

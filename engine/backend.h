@@ -92,6 +92,9 @@ typedef struct ss_backend ss_backend;
 ss_status ss_backend_select(ss_backend_choice choice, const ss_backend **out, char *why, int why_cap);
 const ss_backend *ss_backend_cpu(void);
 const char *ss_backend_name(const ss_backend *b); /* "cpu", "cuda", or a custom table's name */
+/* Binds the calling thread to device dev of b (CUDA: cudaSetDevice; nothing elsewhere). A thread that runs b's
+ * operations calls it first; calling it again is cheap. */
+ss_status ss_backend_bind(const ss_backend *b, int dev);
 /* 1 when the backend's memory is host memory that the CPU may read directly (the cpu table): fwd.h then uses
  * the host buffers themselves, without copies. */
 int ss_backend_is_host(const ss_backend *b);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cli.h"
 #include "device.h"
 #include "frames.h"
@@ -191,7 +192,7 @@ static int choose_threads(const run_args *a, const ss_sweep *s, int local_ranks,
 }
 
 /* Collective: rank 0 logs which rank took which GPU (one line when no rank sees one). The forward
- * pass runs on the CPU in this version: the binding selects and reports the device, nothing more. */
+ * passes of a rank with a device run on it (backend.h); the others compute on the CPU. */
 static void report_gpu_binding(MPI_Comm comm, int local_rank, int gpu, int n_dev)
 {
     int rank, size;
@@ -221,7 +222,7 @@ static void report_gpu_binding(MPI_Comm comm, int local_rank, int gpu, int n_dev
             fprintf(stderr, "[sinkscope] GPU binding: no rank sees a CUDA device; all ranks compute on the CPU\n");
         } else {
             fprintf(stderr, "[sinkscope] GPU binding (node-local rank mod visible devices; %d of %d rank(s) have a "
-                            "device; the forward pass still runs on the CPU in this version):\n", with_gpu, size);
+                            "device and run their forward passes on it):\n", with_gpu, size);
             for (int r = 0; r < size && r < 32; r++) {
                 const binding *b = &all[r];
                 if (b->gpu >= 0)
@@ -344,33 +345,37 @@ static int run(const run_args *a, MPI_Comm comm)
     int threads = choose_threads(a, s, local_ranks, &why_threads);
     openblas_set_num_threads(threads);
     ss_backend_choice backend = a->backend_given ? a->backend : s->backend;
-    char why_dev[128] = "";
+    char why_dev[128] = "", why_be[320] = "";
     int n_dev = ss_cuda_device_count(why_dev, sizeof why_dev);
     int gpu = ss_gpu_pick(local_rank, n_dev); /* the visible device this rank takes, -1: CPU */
-    if (backend == SS_BACKEND_CUDA) {
-        if (rank == 0)
-            fprintf(stderr, "sinkscope run: backend cuda was requested, but %s; the CUDA forward pass is not part "
-                            "of this version yet. Use --backend cpu or auto.\n",
-                    n_dev > 0 ? "this version runs on the CPU only" : why_dev);
+    /* The backend of this rank: the CPU without a device of its own (auto), an error for cuda. */
+    const ss_backend *be = NULL;
+    int be_ok = ss_backend_select(gpu >= 0 ? backend : backend == SS_BACKEND_CUDA ? SS_BACKEND_CUDA : SS_BACKEND_CPU,
+                                  &be, why_be, sizeof why_be) == SS_OK;
+    if (be_ok && gpu >= 0 && ss_backend_bind(be, gpu) != SS_OK) be_ok = 0;
+    int all_ok = 0;
+    MPI_Allreduce(&be_ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    if (!all_ok) {
+        if (!be_ok) fprintf(stderr, "sinkscope run: rank %d: %s\n", rank, ss_errmsg());
         goto usage;
     }
     if (rank == 0) {
-        char dev[320];
-        if (n_dev > 0) {
+        if (gpu >= 0 && backend != SS_BACKEND_CPU) {
             char name[96];
             ss_cuda_device_name(gpu, name, sizeof name);
-            snprintf(dev, sizeof dev, "CUDA device found (%s), but this version computes on the CPU", name);
-        } else {
-            snprintf(dev, sizeof dev, "no CUDA device (%s): running on the CPU", why_dev);
+            snprintf(why_be, sizeof why_be, "CUDA on %s", name);
+        } else if (backend != SS_BACKEND_CPU) {
+            snprintf(why_be, sizeof why_be, "no CUDA device (%s): running on the CPU", why_dev);
         }
         fprintf(stderr, "[sinkscope] %s %s: %d rank(s), %d BLAS thread(s) per rank (%s); backend %s: %s\n",
-                s->name, SINKSCOPE_VERSION, size, threads, why_threads, backend == SS_BACKEND_CPU ? "cpu" : "auto",
-                backend == SS_BACKEND_CPU ? "CPU" : dev);
+                s->name, SINKSCOPE_VERSION, size, threads, why_threads,
+                backend == SS_BACKEND_CPU ? "cpu" : backend == SS_BACKEND_CUDA ? "cuda" : "auto", why_be);
         for (int m = 0; m < s->n_models; m++)
             fprintf(stderr, "[sinkscope] model %s: %s, weights %s\n", s->models[m].name, p->model_info[m].arch,
                     p->model_weights[m]);
         fprintf(stderr, "[sinkscope] checked %d model(s) (weights, tokenizer) in %.1f s\n", s->n_models, t_check);
     }
+    if (backend == SS_BACKEND_CPU) gpu = -1; /* chosen: the device stays unused */
     report_gpu_binding(comm, local_rank, gpu, n_dev);
 
     /* 4. One writer per results file: rank 0 holds OUT.h5.lock until the run ends. */
@@ -417,6 +422,7 @@ static int run(const run_args *a, MPI_Comm comm)
 
     /* 6. Run. */
     if (ss_runner_new(p, res, rank, &runner) != SS_OK) MPI_Abort(comm, 3);
+    ss_runner_set_backend(runner, be, gpu);
     ss_sched_options so = a->sched;
     so.task_group = groups;
     so.n_groups = s->n_models;

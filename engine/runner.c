@@ -23,6 +23,9 @@ struct ss_runner {
     void **bufs;          /* [n_analyses * SS_MAX_DATASETS] per-task output buffers */
     size_t *buf_cap;      /* bytes allocated per buffer */
     void *const **by_analysis; /* [n_analyses] -> &bufs[a * SS_MAX_DATASETS], for ss_task_record */
+    const ss_backend *be; /* where the forward passes run (NULL: the CPU) */
+    int device;           /* be's device for this rank */
+    int be_warned;        /* 1 once a model could not be placed on be (said once) */
 };
 
 static double now_s(void)
@@ -85,7 +88,18 @@ static void ensure_model(ss_runner *r, int m)
         r->model_failed = 1;
         snprintf(r->model_err, sizeof r->model_err, "model '%s' failed to load: %s", ms->name, ss_errmsg());
         r->model = NULL;
+        return;
     }
+    if (r->be && ss_model_set_backend(r->model, r->be) != SS_OK && !r->be_warned) {
+        r->be_warned = 1;
+        fprintf(stderr, "[sinkscope] rank %d: model '%s' stays on the CPU: %s\n", r->rank, ms->name, ss_errmsg());
+    }
+}
+
+void ss_runner_set_backend(ss_runner *r, const ss_backend *be, int device)
+{
+    r->be = be;
+    r->device = device;
 }
 
 /* Task-level error classes: recorded as a failed task, and the sweep goes on. Out of memory is one
@@ -112,6 +126,7 @@ ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
     out->status = SS_TASK_FAILED;
     out->msg[0] = '\0';
 
+    if (r->be && ss_backend_bind(r->be, r->device) != SS_OK) return SS_ERR_INTERNAL; /* this thread on the device */
     ss_fault_maybe(task); /* test hook: SINKSCOPE_FAULT */
     if (ss_fault_fail(task)) {
         snprintf(out->msg, sizeof out->msg, "injected failure (SINKSCOPE_FAULT)");

@@ -64,6 +64,12 @@ extern "C" int ss_cu_memset(void *p, int byte, size_t bytes)
     return 0;
 }
 
+extern "C" int ss_cu_set_device(int dev)
+{
+    SS_CU_CHECK(cudaSetDevice(dev));
+    return 0;
+}
+
 extern "C" int ss_cu_sync(void)
 {
     SS_CU_CHECK(cudaDeviceSynchronize());

@@ -29,6 +29,8 @@ int ss_cu_h2d(void *dst, const void *src, size_t bytes);
 int ss_cu_d2h(void *dst, const void *src, size_t bytes);
 int ss_cu_memset(void *p, int byte, size_t bytes);
 int ss_cu_sync(void);
+/* Makes device dev (of the visible ones) the calling host thread's device. */
+int ss_cu_set_device(int dev);
 const char *ss_cu_errmsg(void);
 /* Milliseconds between two points on the default stream: ss_cu_timer_start(), enqueue work, ss_cu_timer_stop(&ms). */
 int ss_cu_timer_start(void);

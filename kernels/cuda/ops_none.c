@@ -20,6 +20,7 @@ int ss_cu_h2d(void *dst, const void *src, size_t bytes) { (void)dst, (void)src, 
 int ss_cu_d2h(void *dst, const void *src, size_t bytes) { (void)dst, (void)src, (void)bytes; NO_CUDA; }
 int ss_cu_memset(void *p, int byte, size_t bytes) { (void)p, (void)byte, (void)bytes; NO_CUDA; }
 int ss_cu_sync(void) { NO_CUDA; }
+int ss_cu_set_device(int dev) { (void)dev; NO_CUDA; }
 int ss_cu_timer_start(void) { NO_CUDA; }
 int ss_cu_timer_stop(float *ms)
 {
