@@ -264,6 +264,17 @@ static void put(json_t *o, const char *key, json_t *v, int *ok)
     if (!v || json_object_set_new(o, key, v) != 0) *ok = 0;
 }
 
+/* A float as the shortest decimal that reads back as the same float (1e-05, not 9.9999997473787516e-06). */
+static json_t *json_float(float x)
+{
+    char buf[32];
+    for (int prec = 6; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)x);
+        if (strtof(buf, NULL) == x) break;
+    }
+    return json_real(strtod(buf, NULL));
+}
+
 static json_t *token_or_null(int id) { return id >= 0 ? json_integer(id) : json_null(); }
 
 static ss_status build_config(const char *dir, const ss_tr_export_model *m, json_t **out)
@@ -295,7 +306,7 @@ static ss_status build_config(const char *dir, const ss_tr_export_model *m, json
         put(c, "n_positions", json_integer(m->n_ctx), &ok);
         put(c, "n_ctx", json_integer(m->n_ctx), &ok);
         put(c, "activation_function", json_string("gelu_new"), &ok);
-        put(c, "layer_norm_epsilon", json_real(m->ln_eps), &ok);
+        put(c, "layer_norm_epsilon", json_float(m->ln_eps), &ok);
         put(c, "scale_attn_weights", json_true(), &ok);
         put(c, "scale_attn_by_inverse_layer_idx", json_false(), &ok);
         put(c, "reorder_and_upcast_attn", json_false(), &ok);
@@ -317,7 +328,7 @@ static ss_status build_config(const char *dir, const ss_tr_export_model *m, json
         put(c, "hidden_act", json_string("gelu_new"), &ok);
         put(c, "rotary_pct", json_real(m->pe == SS_TR_PE_ROPE ? 1.0 : 0.0), &ok);
         put(c, "rotary_emb_base", json_integer(10000), &ok);
-        put(c, "layer_norm_eps", json_real(m->ln_eps), &ok);
+        put(c, "layer_norm_eps", json_float(m->ln_eps), &ok);
         put(c, "use_parallel_residual", json_false(), &ok);
         put(c, "attention_bias", json_true(), &ok);
         put(c, "attention_dropout", json_real(0.0), &ok);
@@ -331,7 +342,7 @@ static ss_status build_config(const char *dir, const ss_tr_export_model *m, json
         put(c, "n_layer", json_integer(m->n_layers), &ok);
         put(c, "n_head", json_integer(m->n_heads), &ok);
         put(c, "seq_length", json_integer(m->n_ctx), &ok);
-        put(c, "layer_norm_epsilon", json_real(m->ln_eps), &ok);
+        put(c, "layer_norm_epsilon", json_float(m->ln_eps), &ok);
         put(c, "apply_residual_connection_post_layernorm", json_false(), &ok);
         put(c, "hidden_dropout", json_real(0.0), &ok);
         put(c, "attention_dropout", json_real(0.0), &ok);
