@@ -17,7 +17,9 @@
  *                                                                       times 1/(l+1) with
  * scale_attn_by_inverse_layer_idx o = (A·v)·W_proj + b_proj                                         -> attn_out[l] x =
  * x + o;  x = x + GELU_tanh(LayerNorm_2(x)·W_fc + b_fc)·W_fc_proj + b_fc_proj hidden[L] = ln_f(x) (HF's last hidden
- * state); x itself -> hidden_prenorm. */
+ * state); x itself -> hidden_prenorm.
+ * Post-LN (config.json "sinkscope_post_ln": true, sinkscope's extension for trained models, hfconfig.h):
+ *   x = LayerNorm_1(x + attn(x));  x = LayerNorm_2(x + MLP(x)); no ln_f: hidden[L] = hidden_prenorm = x. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +43,10 @@ typedef struct {
     float eps;
     ss_act act;
     int scale_weights, scale_by_layer;
+    int post_ln;                /* 1: x = LN(x + f(x)) per sublayer, no ln_f (lnf_g, lnf_b NULL) */
     const float *wte;           /* [V][d] */
     const float *wpe;           /* [P][d] */
-    const float *lnf_g, *lnf_b; /* [d] ln_f */
+    const float *lnf_g, *lnf_b; /* [d] ln_f (pre-LN only) */
     gpt2_layer *layers;         /* [L] */
     ss_posenc pe;               /* the positional encoding in use (native: wpe) */
     ss_scratch s;               /* proj [T][3d], ctx [T][d], ff [T][d_ff], xn and tmp [T][d] */
@@ -76,6 +79,7 @@ static ss_status gpt2_load(const ss_hfconfig *cfg, const ss_safetensors *sf, voi
     g->eps = (float)cfg->layer_norm_eps;
     g->scale_weights = cfg->scale_attn_weights;
     g->scale_by_layer = cfg->scale_attn_by_layer;
+    g->post_ln = cfg->post_ln;
     int act = ss_act_from_name(cfg->hidden_act);
     if (act < 0) {
         st = ss_fail(SS_ERR_INPUT, "GPT-2: activation '%s' is not supported", cfg->hidden_act);
@@ -89,8 +93,10 @@ static ss_status gpt2_load(const ss_hfconfig *cfg, const ss_safetensors *sf, voi
     const char *pfx = ss_find_prefix(sf, "wte.weight", prefixes, 2);
     SS_TRY(ss_bind(sf, pfx, "wte.weight", 2, g->V, d, &g->wte));
     SS_TRY(ss_bind(sf, pfx, "wpe.weight", 2, g->P, d, &g->wpe));
-    SS_TRY(ss_bind(sf, pfx, "ln_f.weight", 1, d, 0, &g->lnf_g));
-    SS_TRY(ss_bind(sf, pfx, "ln_f.bias", 1, d, 0, &g->lnf_b));
+    if (!g->post_ln) {
+        SS_TRY(ss_bind(sf, pfx, "ln_f.weight", 1, d, 0, &g->lnf_g));
+        SS_TRY(ss_bind(sf, pfx, "ln_f.bias", 1, d, 0, &g->lnf_b));
+    }
     SS_TRY(ss_posenc_init(&g->pe, "gpt2", g->H, g->d, g->d_h, g->wpe, 0, 0.0, SS_ROPE_HALF, 0));
     g->layers = calloc((size_t)g->L, sizeof *g->layers);
     if (!g->layers) {
@@ -163,8 +169,12 @@ static ss_status gpt2_forward(void *state, ss_fwd *f, const int32_t *ids, int n,
         ss_attn_cfg acfg = {.scale = (float)scale};
         ss_posenc_attn(&g->pe, &acfg); /* native: no RoPE, no ALiBi */
 
-        SS_TRY(ss_be_layernorm(be, xn, xin, W(ly->ln1_g), W(ly->ln1_b), T, d, g->eps));
-        SS_TRY(ss_be_matmul(be, proj, xn, W(ly->w_attn), W(ly->b_attn), T, d, 3 * d, 1));
+        const float *a = xin; /* [T][d] the attention's input: LN_1(x), or x itself under post-LN */
+        if (!g->post_ln) {
+            SS_TRY(ss_be_layernorm(be, xn, xin, W(ly->ln1_g), W(ly->ln1_b), T, d, g->eps));
+            a = xn;
+        }
+        SS_TRY(ss_be_matmul(be, proj, a, W(ly->w_attn), W(ly->b_attn), T, d, 3 * d, 1));
         SS_TRY(ss_be_gather_heads(be, q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, d_h));
         SS_TRY(ss_be_gather_heads(be, k_pre + l * hn, proj, T, H, d_h, 3 * d, d, d_h));
         SS_TRY(ss_be_gather_heads(be, vc + l * hn, proj, T, H, d_h, 3 * d, 2 * d, d_h));
@@ -172,14 +182,23 @@ static ss_status gpt2_forward(void *state, ss_fwd *f, const int32_t *ids, int n,
         SS_TRY(ss_be_matmul(be, ao, g->s.ctx, W(ly->w_proj), W(ly->b_proj), T, d, d, 1));
         SS_TRY(ss_be_copy(be, xout, xin, td * sizeof(float)));
         SS_TRY(ss_be_add(be, xout, ao, td));
+        if (g->post_ln) SS_TRY(ss_be_layernorm(be, xout, xout, W(ly->ln1_g), W(ly->ln1_b), T, d, g->eps));
 
-        SS_TRY(ss_be_layernorm(be, xn, xout, W(ly->ln2_g), W(ly->ln2_b), T, d, g->eps));
-        SS_TRY(ss_be_matmul(be, ff, xn, W(ly->w_fc), W(ly->b_fc), T, d, g->d_ff, 1));
+        const float *mi = xout; /* [T][d] the MLP's input: LN_2(x), or x itself under post-LN */
+        if (!g->post_ln) {
+            SS_TRY(ss_be_layernorm(be, xn, xout, W(ly->ln2_g), W(ly->ln2_b), T, d, g->eps));
+            mi = xn;
+        }
+        SS_TRY(ss_be_matmul(be, ff, mi, W(ly->w_fc), W(ly->b_fc), T, d, g->d_ff, 1));
         SS_TRY(ss_act_apply(be, g->act, ff, (size_t)T * g->d_ff));
         SS_TRY(ss_be_matmul(be, tmp, ff, W(ly->w_out), W(ly->b_out), T, g->d_ff, d, 1));
         SS_TRY(ss_be_add(be, xout, tmp, td));
+        if (g->post_ln) SS_TRY(ss_be_layernorm(be, xout, xout, W(ly->ln2_g), W(ly->ln2_b), T, d, g->eps));
     }
-    SS_TRY(ss_be_layernorm(be, hidden + (size_t)g->L * td, prenorm, W(g->lnf_g), W(g->lnf_b), T, d, g->eps));
+    if (g->post_ln)
+        SS_TRY(ss_be_copy(be, hidden + (size_t)g->L * td, prenorm, td * sizeof(float)));
+    else
+        SS_TRY(ss_be_layernorm(be, hidden + (size_t)g->L * td, prenorm, W(g->lnf_g), W(g->lnf_b), T, d, g->eps));
 #undef W
     SS_TRY(ss_fwd_end(f, cap));
 done:
