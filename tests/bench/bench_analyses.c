@@ -1,11 +1,14 @@
 /* bench_analyses.c: what each analysis costs next to the forward pass that feeds it.
  *
- * usage: bench_analyses MODEL T [--prompts P]
+ * usage: bench_analyses MODEL T [--prompts P] [--backend cpu|cuda] [--no-tokenizer] [--default-only]
  * Runs P prompts of T random token ids (the ids of bench_model) through MODEL with capture, then every
  * registered analysis with its default parameters on each capture, and prints per analysis the mean
  * milliseconds per prompt and the ratio to the forward pass, and the totals of the default set
  * (sink_rate, top_keys, reference_tokens, attention_graph, attention_geometry: what the report's main table
- * needs; experiments/README.md) and of the opt-in rest. */
+ * needs; experiments/README.md) and of the opt-in rest, then the tokens/s of the forward pass alone and of the
+ * forward pass plus the default set. --backend runs the forward passes on that backend (backend.h; the capture
+ * comes back to the host, where the analyses run); --no-tokenizer loads a model without tokenizer files
+ * (make_shape_model's); --default-only skips the opt-in analyses (long prompts: spectral, topology). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include <time.h>
 
 #include "analysis.h"
+#include "backend.h"
 #include "model/model.h"
 #include "sweep.h"
 
@@ -37,18 +41,30 @@ static int is_optin(const char *type)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_analyses MODEL T [--prompts P]\n");
+        fprintf(stderr, "usage: bench_analyses MODEL T [--prompts P] [--backend cpu|cuda] [--no-tokenizer] [--default-only]\n");
         return 2;
     }
     const char *path = argv[1];
     const int T = atoi(argv[2]);
-    int P = 8;
-    for (int i = 3; i + 1 < argc; i += 2)
-        if (!strcmp(argv[i], "--prompts")) P = atoi(argv[i + 1]);
+    int P = 8, no_tok = 0, default_only = 0;
+    ss_backend_choice choice = SS_BACKEND_CPU;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--prompts") && i + 1 < argc) P = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--backend") && i + 1 < argc) choice = !strcmp(argv[++i], "cuda") ? SS_BACKEND_CUDA : SS_BACKEND_CPU;
+        else if (!strcmp(argv[i], "--no-tokenizer")) no_tok = 1;
+        else if (!strcmp(argv[i], "--default-only")) default_only = 1;
+    }
     ss_model *m = NULL;
-    if (ss_model_load(path, &m) != SS_OK) {
+    if ((no_tok ? ss_model_load_weights_only(path, &m) : ss_model_load(path, &m)) != SS_OK) {
         fprintf(stderr, "bench_analyses: %s\n", ss_errmsg());
         return 1;
+    }
+    const ss_backend *be = NULL;
+    char why[256] = "";
+    if (ss_backend_select(choice, &be, why, sizeof why) != SS_OK || ss_backend_bind(be, 0) != SS_OK ||
+        ss_model_set_backend(m, be) != SS_OK) {
+        fprintf(stderr, "bench_analyses: %s\n", ss_errmsg());
+        return 77;
     }
     const ss_model_info *in = ss_model_get_info(m);
     /* every registered analysis with its defaults, through the sweep parser */
@@ -58,7 +74,8 @@ int main(int argc, char **argv)
                      "count: 1, length: %d}]\n  encoding: [native]\nanalyses:\n",
                      path, T);
     const ss_analysis_type *const *all = ss_analysis_all();
-    for (int a = 0; all[a]; a++) o += snprintf(yaml + o, sizeof yaml - (size_t)o, "  - {name: a%d, type: %s}\n", a, all[a]->type);
+    for (int a = 0; all[a]; a++)
+        if (!default_only || !is_optin(all[a]->type)) o += snprintf(yaml + o, sizeof yaml - (size_t)o, "  - {name: a%d, type: %s}\n", a, all[a]->type);
     ss_sweep *s = NULL;
     ss_diags diags = {0};
     if (ss_sweep_parse(yaml, strlen(yaml), "bench.yaml", &s, &diags) != SS_OK) {
@@ -104,7 +121,8 @@ int main(int argc, char **argv)
         }
         ss_capture_free(&cap);
     }
-    printf("model=%s T=%d prompts=%d forward_ms=%.2f (per prompt)\n", in->arch, T, P, 1e3 * t_fwd / P);
+    printf("model=%s T=%d prompts=%d backend=%s (%s) forward_ms=%.2f (per prompt)\n", in->arch, T, P,
+           ss_backend_name(be), why, 1e3 * t_fwd / P);
     double def = 0.0, opt = 0.0;
     for (int a = 0; a < NA; a++) {
         const char *ty = s->analyses[a].type;
@@ -114,6 +132,8 @@ int main(int argc, char **argv)
         else def += cost[a];
     }
     printf("default_set_ratio=%.3f optin_set_ratio=%.3f\n", def / t_fwd, opt / t_fwd);
+    printf("tokens_per_s model=%s backend=%s T=%d forward=%.1f forward+default=%.1f\n", in->arch,
+           ss_backend_name(be), T, (double)T * P / t_fwd, (double)T * P / (t_fwd + def));
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(cost);
     free(ids);
