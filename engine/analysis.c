@@ -91,6 +91,24 @@ ss_status ss_capture_validate(const ss_capture *cap, const ss_model_dims *dims)
                                       "laid out for %d x %d x at most %d (did config.json change?)",
                        cap->n_layers, cap->n_heads, cap->n_tokens, dims->n_layers, dims->n_heads, dims->max_tokens);
     const size_t T = (size_t)cap->n_tokens;
+    if (!cap->attn) { /* a summary pass: the maps stayed on the device; check what came back */
+        for (int m = 0; m < cap->n_layers * cap->n_heads; m++) {
+            double sum = 0.0; /* Σ_j col_mean_j = (1/T) Σ_i Σ_j A_ij = 1 when every row sums to 1 */
+            for (size_t j = 0; j < T; j++) {
+                const float r = cap->col_mean[(size_t)m * T + j], a = cap->alpha[(size_t)m * T + j];
+                if (!isfinite(r) || !isfinite(a) || r < 0.0f || a < 0.0f)
+                    return ss_fail(SS_ERR_RANGE, "attention summary of layer %d head %d, key %zu: column mean %g, alpha "
+                                                 "%g (non-finite or negative probabilities on the device)",
+                                   m / cap->n_heads, m % cap->n_heads, j, (double)r, (double)a);
+                sum += r;
+            }
+            if (fabs(sum - 1.0) > SS_ROW_SUM_TOLERANCE)
+                return ss_fail(SS_ERR_RANGE, "the attention rows of layer %d head %d average %.9g, not 1: these are "
+                                             "not probabilities",
+                               m / cap->n_heads, m % cap->n_heads, sum);
+        }
+        return SS_OK;
+    }
     for (int l = 0; l < cap->n_layers; l++)
         for (int h = 0; h < cap->n_heads; h++) {
             const float *A = cap->attn + ((size_t)l * cap->n_heads + h) * T * T; /* [T][T] */

@@ -49,6 +49,10 @@ typedef struct {
      * with NaN (f32) or -1 (i32); entries beyond the capture's token count must be left so.
      * dims are the same as given to declare (dims->max_tokens is the padded length). */
     ss_status (*compute)(const ss_analysis_spec *spec, const ss_model_dims *dims, const ss_capture *cap, void **bufs);
+    /* 1: compute also works from the attention summaries alone (capture.h: attn NULL, col_mean and alpha set), so
+     * a task whose analyses all say so keeps its attention maps on the device (model.h
+     * ss_model_set_attn_summaries). The results are the same either way. */
+    int attn_summary_ok;
 } ss_analysis_type;
 
 #define SS_MAX_DATASETS 16

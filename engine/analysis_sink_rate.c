@@ -69,8 +69,12 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
     }
     for (int l = 0; l < L; l++)
         for (int h = 0; h < H; h++) {
-            const float *A = cap->attn + ((size_t)l * H + h) * T * T; /* [T][T] */
-            ss_column_importance_window(A, T, cap->causal, ss_capture_window(cap, l), alpha);
+            if (cap->attn) {
+                const float *A = cap->attn + ((size_t)l * H + h) * T * T; /* [T][T] */
+                ss_column_importance_window(A, T, cap->causal, ss_capture_window(cap, l), alpha);
+            } else { /* the summary the device computed with the same function's arithmetic */
+                memcpy(alpha, cap->alpha + ((size_t)l * H + h) * T, (size_t)T * sizeof *alpha);
+            }
             for (int e = 0; e < eps->n_list; e++) {
                 const float eps_f = (float)eps->list[e]; /* compared in fp32, as Gu et al.'s torch code does */
                 for (int k = 0; k < T; k++)
@@ -92,4 +96,5 @@ const ss_analysis_type ss_analysis_sink_rate = {
     .n_params = (int)(sizeof g_params / sizeof g_params[0]),
     .declare = declare,
     .compute = compute,
+    .attn_summary_ok = 1,
 };

@@ -64,14 +64,16 @@ static ss_status compute(const ss_analysis_spec *spec, const ss_model_dims *dims
     for (int l = 0; l < L; l++) {
         const int n_cand = ss_key_candidates_window(T, cap->causal, ss_capture_window(cap, l), min_q);
         for (int h = 0; h < H; h++) {
-            const float *A = cap->attn + ((size_t)l * H + h) * T * T; /* [T][T] */
+            const float *A = cap->attn ? cap->attn + ((size_t)l * H + h) * T * T : NULL; /* [T][T] */
             const size_t o = (size_t)l * H + h;
-            ss_column_mean(A, T, v);
+            if (A) ss_column_mean(A, T, v);
+            else memcpy(v, cap->col_mean + o * T, (size_t)T * sizeof *v); /* summary pass (capture.h) */
             top_key[o] = ss_argmax(v, T);
             top_share[o] = v[top_key[o]];
             top_class[o] = ss_capture_class(cap, top_key[o]);
             if (n_cand == 0) continue; /* too short for the alpha convention: left at -1 / NaN */
-            ss_column_importance_window(A, T, cap->causal, ss_capture_window(cap, l), v);
+            if (A) ss_column_importance_window(A, T, cap->causal, ss_capture_window(cap, l), v);
+            else memcpy(v, cap->alpha + o * T, (size_t)T * sizeof *v);
             top_key_alpha[o] = ss_argmax(v, n_cand);
             top_alpha[o] = v[top_key_alpha[o]];
             top_class_alpha[o] = ss_capture_class(cap, top_key_alpha[o]);
@@ -88,4 +90,5 @@ const ss_analysis_type ss_analysis_top_keys = {
     .n_params = (int)(sizeof g_params / sizeof g_params[0]),
     .declare = declare,
     .compute = compute,
+    .attn_summary_ok = 1,
 };

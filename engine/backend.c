@@ -13,6 +13,7 @@
 #include "matmul.h"
 #include "norm.h"
 #include "ops.h" /* ss_cu_* */
+#include "sink.h" /* ss_column_mean, ss_column_importance_window */
 
 struct ss_backend {
     const char *name;
@@ -25,7 +26,7 @@ struct ss_backend {
 /* in ss_op order */
 static const char *const OP_NAMES[SS_OP_COUNT] = {"matmul", "rmsnorm",  "layernorm", "gelu_erf", "gelu_tanh",
                                                   "swiglu", "rope",     "mha",       "embed",    "add",
-                                                  "mul",    "add_rows", "scale",     "gather_heads"};
+                                                  "mul",    "add_rows", "scale",     "gather_heads", "attn_summary"};
 
 const char *ss_op_name(ss_op op) { return op >= 0 && op < SS_OP_COUNT ? OP_NAMES[op] : "?"; }
 
@@ -120,12 +121,23 @@ static ss_status cpu_gather_heads(float *dst, const float *src, int T, int n, in
     return SS_OK;
 }
 
+static ss_status cpu_attn_summary(const float *A, int n_mats, int T, int causal, int window, float *col_mean,
+                                  float *alpha)
+{
+    for (int m = 0; m < n_mats; m++) {
+        const float *Am = A + (size_t)m * T * T; /* [T][T] */
+        ss_column_mean(Am, T, col_mean + (size_t)m * T);
+        ss_column_importance_window(Am, T, causal, window, alpha + (size_t)m * T);
+    }
+    return SS_OK;
+}
+
 static ss_backend g_cpu = {
     .name = "cpu",
     .is_host = 1,
     .ops = {cpu_alloc, cpu_release, cpu_move, cpu_move, cpu_move, cpu_sync, cpu_matmul, cpu_rmsnorm, cpu_layernorm,
             cpu_gelu_erf, cpu_gelu_tanh, cpu_swiglu, cpu_rope, cpu_mha, cpu_embed, cpu_add, cpu_mul, cpu_add_rows,
-            cpu_scale, cpu_gather_heads},
+            cpu_scale, cpu_gather_heads, cpu_attn_summary},
 };
 
 const ss_backend *ss_backend_cpu(void) { return &g_cpu; }
@@ -194,13 +206,21 @@ static ss_status cu_gather_heads(float *dst, const float *src, int T, int n, int
 {
     return cu(ss_cu_gather_heads(dst, src, T, n, d_h, ld, offset, stride), "gather_heads");
 }
+/* The column mean is the column importance of an unmasked matrix (every query counts, divided by T). */
+static ss_status cu_attn_summary(const float *A, int n_mats, int T, int causal, int window, float *col_mean,
+                                 float *alpha)
+{
+    return cu(ss_cu_column_importance(A, n_mats, T, 0, 0, col_mean) ||
+                  ss_cu_column_importance(A, n_mats, T, causal, window, alpha),
+              "attn_summary");
+}
 
 /* matmul is cleared at selection when cuBLAS cannot be loaded (then it falls back to the CPU, logged). */
 static ss_backend g_cuda = {
     .name = "cuda",
     .ops = {cu_alloc, cu_release, cu_upload, cu_download, cu_copy, cu_sync, cu_matmul, cu_rmsnorm, cu_layernorm,
             cu_gelu_erf, cu_gelu_tanh, cu_swiglu, cu_rope, cu_mha, cu_embed, cu_add, cu_mul, cu_add_rows, cu_scale,
-            cu_gather_heads},
+            cu_gather_heads, cu_attn_summary},
 };
 
 /* ------------------------------------------------------------------------------------------ selection */
@@ -259,7 +279,7 @@ int ss_backend_has(const ss_backend *b, ss_op op)
         (const void *)o->matmul,   (const void *)o->rmsnorm,  (const void *)o->layernorm, (const void *)o->gelu_erf,
         (const void *)o->gelu_tanh, (const void *)o->swiglu,  (const void *)o->rope,      (const void *)o->mha,
         (const void *)o->embed,    (const void *)o->add,      (const void *)o->mul,       (const void *)o->add_rows,
-        (const void *)o->scale,    (const void *)o->gather_heads};
+        (const void *)o->scale,    (const void *)o->gather_heads, (const void *)o->attn_summary};
     return op >= 0 && op < SS_OP_COUNT && f[op] != NULL;
 }
 
@@ -461,4 +481,12 @@ ss_status ss_be_gather_heads(const ss_backend *b, float *dst, const float *src, 
     DISPATCH(b, gather_heads, SS_OP_GATHER_HEADS, (dst, src, T, n, d_h, ld, offset, stride),
              float *hs = IN(src, F * (size_t)T * ld); float *hd = OUT(dst, F * (size_t)n * T * d_h),
              cpu_gather_heads(hd, hs, T, n, d_h, ld, offset, stride));
+}
+ss_status ss_be_attn_summary(const ss_backend *b, const float *A, int n_mats, int T, int causal, int window,
+                             float *col_mean, float *alpha)
+{
+    const size_t nA = F * (size_t)n_mats * T * T, ns = F * (size_t)n_mats * T;
+    DISPATCH(b, attn_summary, SS_OP_ATTN_SUMMARY, (A, n_mats, T, causal, window, col_mean, alpha),
+             float *hA = IN(A, nA); float *hm = OUT(col_mean, ns); float *ha = OUT(alpha, ns),
+             cpu_attn_summary(hA, n_mats, T, causal, window, hm, ha));
 }

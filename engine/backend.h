@@ -44,6 +44,7 @@ typedef enum {
     SS_OP_ADD_ROWS,
     SS_OP_SCALE,
     SS_OP_GATHER_HEADS,
+    SS_OP_ATTN_SUMMARY,
     SS_OP_COUNT
 } ss_op;
 
@@ -83,6 +84,10 @@ typedef struct {
     ss_status (*add_rows)(float *y, const float *row, int T, int d);
     ss_status (*scale)(float *x, float s, size_t n);
     ss_status (*gather_heads)(float *dst, const float *src, int T, int n, int d_h, int ld, int offset, int stride);
+    /* the attention summaries of n_mats matrices A [n_mats][T][T]: col_mean [n_mats][T] (ss_column_mean) and
+     * alpha [n_mats][T] (ss_column_importance_window with causal, window) */
+    ss_status (*attn_summary)(const float *A, int n_mats, int T, int causal, int window, float *col_mean,
+                              float *alpha);
 } ss_backend_ops;
 
 typedef struct ss_backend ss_backend;
@@ -140,5 +145,7 @@ ss_status ss_be_add_rows(const ss_backend *b, float *y, const float *row, int T,
 ss_status ss_be_scale(const ss_backend *b, float *x, float s, size_t n);
 ss_status ss_be_gather_heads(const ss_backend *b, float *dst, const float *src, int T, int n, int d_h, int ld,
                              int offset, int stride);
+ss_status ss_be_attn_summary(const ss_backend *b, const float *A, int n_mats, int T, int causal, int window,
+                             float *col_mean, float *alpha);
 
 #endif

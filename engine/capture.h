@@ -38,6 +38,10 @@ typedef struct {
     float *k_pre, *k;      /* [L][H_kv][T][d_h] keys before / after the positional encoding */
     float *v;              /* [L][H_kv][T][d_h] values */
     float *attn_out;       /* [L][T][d] attention block output: after W_O (+ bias), before the residual add */
+    /* Attention summaries [L][H][T], for a pass whose attention maps stayed on a device (attn is then NULL;
+     * ss_model_set_attn_summaries): col_mean[l][h][j] = (1/T) Σ_i A_ij (sink.h ss_column_mean) and alpha[l][h][j]
+     * = ss_column_importance_window of the layer's matrix. NULL whenever attn is there: read attn then. */
+    float *col_mean, *alpha;
     /* [L] the sliding window of each layer: query i sees keys j with i − window < j <= i; 0 = no window
      * (every key up to the causal mask). Gemma-3's local layers have one; every other layer 0. */
     int32_t *window;

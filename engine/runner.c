@@ -155,7 +155,13 @@ ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
     const ss_bos_policy bos = enc->bos < 0 ? ms->bos : enc->bos ? SS_BOS_ADD : SS_BOS_NONE;
     st = ss_prompts_tokens(p->prompt_sets[tk->prompts], tk->prompt_index, r->model, bos, p->model_max_tokens[tk->model],
                            ms->truncate, r->ids, &n);
-    if (st == SS_OK) st = ss_model_forward(r->model, r->ids, n, &cap);
+    if (st == SS_OK) {
+        /* On a device, the attention maps stay there when every analysis reads only their summaries. */
+        int summaries = 1;
+        for (int a = 0; a < s->n_analyses; a++) summaries &= ss_analysis_find(s->analyses[a].type)->attn_summary_ok;
+        ss_model_set_attn_summaries(r->model, summaries);
+        st = ss_model_forward(r->model, r->ids, n, &cap);
+    }
     ss_model_dims dims = ss_results_dims(r->res, tk->model);
     if (st == SS_OK) st = ss_capture_validate(&cap, &dims);
     if (st == SS_OK) {

@@ -81,11 +81,12 @@ const float *ss_fwd_ptr(const ss_fwd *f, const float *host)
     return NULL;
 }
 
-/* The capture's float part: [attn, end of attn_out), contiguous at the start of its arena (model.c). */
+/* The capture's float part: [attn, end of alpha), contiguous at the start of its arena (model.c: attn, hidden
+ * states, q/k/v, attention outputs, then the two attention summaries). */
 static size_t cap_float_bytes(const ss_capture *c)
 {
-    const size_t ao = (size_t)c->n_layers * c->n_tokens * c->d_model;
-    return (size_t)((const char *)(c->attn_out + ao) - (const char *)c->attn);
+    const size_t ns = (size_t)c->n_layers * c->n_heads * c->n_tokens;
+    return (size_t)((const char *)(c->alpha + ns) - (const char *)c->attn);
 }
 
 float *ss_fwd_cap(const ss_fwd *f, float *host)
@@ -145,13 +146,33 @@ ss_status ss_fwd_stage(ss_fwd *f, const void *host, size_t bytes, const void **o
     return SS_OK;
 }
 
+/* A summary pass: the attention summaries computed where the maps are, then everything but the maps comes back. */
+static ss_status end_summaries(ss_fwd *f, ss_capture *cap)
+{
+    ss_status st = SS_OK;
+    const int L = cap->n_layers, H = cap->n_heads, T = cap->n_tokens;
+    const size_t per = (size_t)H * T * T, ns = (size_t)H * T; /* one layer of attn, of a summary */
+    for (int l = 0; l < L; l++)
+        SS_TRY(ss_be_attn_summary(f->be, ss_fwd_cap(f, cap->attn + l * per), H, T, cap->causal, ss_capture_window(cap, l),
+                                  ss_fwd_cap(f, cap->col_mean + l * ns), ss_fwd_cap(f, cap->alpha + l * ns)));
+    SS_TRY(ss_be_sync(f->be));
+    const char *from = (const char *)cap->hidden, *to = (const char *)(cap->alpha + (size_t)L * ns);
+    SS_TRY(ss_be_download(f->be, cap->hidden, ss_fwd_cap(f, cap->hidden), (size_t)(to - from)));
+    cap->attn = NULL; /* stayed on the device */
+done:
+    return st;
+}
+
 ss_status ss_fwd_end(ss_fwd *f, ss_capture *cap)
 {
     f->in_pass = 0;
+    if (!f->host && f->summaries) return end_summaries(f, cap);
+    const size_t bytes = cap_float_bytes(cap);
+    cap->col_mean = cap->alpha = NULL; /* a full pass: the analyses read attn */
     if (f->host) return SS_OK;
     {
         ss_status st_ = ss_be_sync(f->be);
         if (st_ != SS_OK) return st_;
     }
-    return ss_be_download(f->be, cap->attn, f->cap_dev, cap_float_bytes(cap));
+    return ss_be_download(f->be, cap->attn, f->cap_dev, bytes);
 }

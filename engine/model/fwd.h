@@ -6,7 +6,8 @@
  *     file, or the GGUF arena; an architecture's own derived weights), uploaded once and then addressed by
  *     offset: ss_fwd_ptr(f, host) is the backend's copy of the host address;
  *   - the capture: the forward pass writes the backend's mirror of the capture's float buffers (ss_fwd_cap);
- *     ss_fwd_end downloads them into the host capture the analyses read;
+ *     ss_fwd_end downloads them into the host capture the analyses read; with summaries set (a device backend),
+ *     the attention maps stay on the device and only their summaries (capture.h col_mean, alpha) come back;
  *   - staging: small per-pass host tables (token ids, RoPE tables, sinusoidal rows, ALiBi slopes) copied into a
  *     per-pass area (ss_fwd_stage);
  *   - scratch: allocated on the backend by the architecture (decoder.h's ss_scratch takes an ss_fwd).
@@ -41,6 +42,7 @@ typedef struct {
     char *stage;             /* [stage_cap] per-pass staging area on the backend */
     size_t stage_cap, stage_used;
     const ss_capture *cap;   /* the capture of the pass in progress */
+    int summaries;           /* 1: on a device, keep the attention maps there and bring back their summaries */
     int in_pass;
 } ss_fwd;
 
@@ -63,7 +65,9 @@ ss_status ss_fwd_begin(ss_fwd *f, const ss_capture *cap);
  * backend memory aligned to 64 bytes, valid until the next ss_fwd_begin. */
 ss_status ss_fwd_stage(ss_fwd *f, const void *host, size_t bytes, const void **out);
 /* Waits for the pass, downloads the mirror into cap's float buffers (attention, hidden states, q/k/v, attention
- * outputs) and ends the pass. */
+ * outputs) and ends the pass; cap->col_mean and cap->alpha become NULL. A summary pass (f->summaries on a device
+ * backend) computes the attention summaries on the device and downloads everything except the attention maps:
+ * cap->attn becomes NULL. */
 ss_status ss_fwd_end(ss_fwd *f, ss_capture *cap);
 
 #endif

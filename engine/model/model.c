@@ -314,6 +314,8 @@ ss_status ss_model_set_backend(ss_model *m, const ss_backend *be)
 
 size_t ss_model_backend_bytes(const ss_model *m) { return m->fwd.region_bytes; }
 
+void ss_model_set_attn_summaries(ss_model *m, int on) { m->fwd.summaries = on != 0; }
+
 ss_status ss_model_set_encoding(ss_model *m, const ss_encoding_spec *enc)
 {
     static const ss_encoding_spec native = {.name = "native", .type = SS_ENC_NATIVE, .bos = -1};
@@ -362,8 +364,10 @@ ss_status ss_capture_alloc(ss_capture *cap, const int32_t *ids, int T, int L, in
     /* float counts, in arena order; each part starts 64-byte aligned */
     const size_t n_attn = (size_t)L * H * t * t, n_hidden = (size_t)(L + 1) * t * d, n_pre = t * d,
                  n_ao = (size_t)L * t * d;
-    const size_t parts[] = {n_attn, n_hidden, n_pre, qn, qn, kn, kn, kn, n_ao, (t * sizeof(int32_t) + 3) / 4, (size_t)L,
-                            (size_t)L * sizeof(float *) / sizeof(float) + 1, (t + 3) / 4};
+    const size_t n_sum = (size_t)L * H * t; /* each attention summary */
+    const size_t parts[] = {n_attn, n_hidden, n_pre, qn, qn, kn, kn, kn, n_ao, n_sum, n_sum,
+                            (t * sizeof(int32_t) + 3) / 4, (size_t)L, (size_t)L * sizeof(float *) / sizeof(float) + 1,
+                            (t + 3) / 4};
     size_t off[sizeof parts / sizeof parts[0]], total = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         off[i] = total;
@@ -394,14 +398,16 @@ ss_status ss_capture_alloc(ss_capture *cap, const int32_t *ids, int T, int L, in
     cap->k = base + off[6];              /* [L][H_kv][T][d_h] */
     cap->v = base + off[7];              /* [L][H_kv][T][d_h] */
     cap->attn_out = base + off[8];       /* [L][T][d] */
-    int32_t *tokens = (int32_t *)(void *)(base + off[9]); /* [T] */
+    cap->col_mean = base + off[9];       /* [L][H][T]; ss_fwd_end keeps these or attn (capture.h) */
+    cap->alpha = base + off[10];         /* [L][H][T] */
+    int32_t *tokens = (int32_t *)(void *)(base + off[11]); /* [T] */
     memcpy(tokens, ids, t * sizeof *tokens);
     cap->tokens = tokens;
-    cap->window = (int32_t *)(void *)(base + off[10]); /* [L] */
+    cap->window = (int32_t *)(void *)(base + off[12]); /* [L] */
     memset(cap->window, 0, (size_t)L * sizeof *cap->window);
-    cap->w_o = (const float **)(void *)(base + off[11]); /* [L] */
+    cap->w_o = (const float **)(void *)(base + off[13]); /* [L] */
     memset(cap->w_o, 0, (size_t)L * sizeof *cap->w_o);
-    cap->token_class = (uint8_t *)(void *)(base + off[12]); /* [T] */
+    cap->token_class = (uint8_t *)(void *)(base + off[14]); /* [T] */
     memset(cap->token_class, 0, t);
     cap->n_layers = L;
     cap->n_heads = H;

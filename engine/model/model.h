@@ -83,6 +83,10 @@ ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *c
  * model is freed or moved again; the capture still arrives in host memory. On failure (device memory) the
  * model stays on the CPU and the message says why. */
 ss_status ss_model_set_backend(ss_model *m, const ss_backend *be);
+/* on = 1: on a device backend, the following forward passes keep the attention maps on the device and return
+ * their summaries instead (capture.h: attn NULL, col_mean and alpha set), so that the maps never cross PCIe; for
+ * tasks whose analyses all read only the summaries (analysis.h attn_summary_ok). No effect on the CPU. */
+void ss_model_set_attn_summaries(ss_model *m, int on);
 /* Bytes of weights the model's backend holds (0 on the CPU, which uses them in place). */
 size_t ss_model_backend_bytes(const ss_model *m);
 /* Positional-encoding ablation for the following forward passes (sweep.h, ss_encoding_spec; NULL or

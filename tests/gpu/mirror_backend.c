@@ -197,6 +197,14 @@ static ss_status m_gather(float *dst, const float *src, int T, int n, int d_h, i
     return CPU->gather_heads(dst, src, T, n, d_h, ld, off, stride);
 }
 
+static ss_status m_attn_summary(const float *A, int n_mats, int T, int causal, int window, float *cm, float *al)
+{
+    CK("attn_summary", A, F * n_mats * T * T);
+    CK("attn_summary", cm, F * n_mats * T);
+    CK("attn_summary", al, F * n_mats * T);
+    return CPU->attn_summary(A, n_mats, T, causal, window, cm, al);
+}
+
 ss_backend *mirror_backend_new(int gaps)
 {
     ss_backend_ops o = {.alloc = m_alloc, .release = m_release, .upload = m_upload, .download = m_download, .copy = m_copy, .sync = m_sync};
@@ -215,6 +223,7 @@ ss_backend *mirror_backend_new(int gaps)
         o.add_rows = m_add_rows;
         o.scale = m_scale;
         o.gather_heads = m_gather;
+        o.attn_summary = m_attn_summary;
     }
     ss_backend *b = NULL;
     if (ss_backend_custom(gaps ? "mirror-gappy" : "mirror", &o, 0, &b) != SS_OK) return NULL;

@@ -7,7 +7,9 @@
  * other kernels, other summation orders). Models: the tiny Hugging Face fixtures of each decoder architecture
  * (tests/fixtures/tiny), and, when .ci/setup has unpacked them, MiniLM (BERT) and SmolLM2's GGUF (its
  * weights in the dequantized arena). Encodings: native and each ablation the model accepts. Two prompt lengths per model, so the
- * scratch grows on the backend between passes, and the model moves back to the CPU at the end. */
+ * scratch grows on the backend between passes, and the model moves back to the CPU at the end. Each pass runs
+ * twice: with the capture coming back whole, and as a summary pass (the attention maps stay on the backend; their
+ * column means and alpha come back, equal to the CPU's functions on the reference maps). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "device.h"
 #include "mirror_backend.h"
 #include "model/model.h"
+#include "sink.h"
 #include "test_util.h"
 
 /* The capture's float buffers, as (name, pointer, count). */
@@ -47,6 +50,7 @@ static int compare(const char *what, const ss_capture *a, const ss_capture *b, d
     parts_of(b, pb);
     int bad = 0;
     for (int i = 0; i < n; i++) {
+        if (!pb[i].p) continue; /* a summary pass: no attention maps (checked by check_summaries) */
         double worst = 0.0;
         size_t at = 0;
         for (size_t j = 0; j < pa[i].n; j++) {
@@ -99,6 +103,38 @@ static ss_capture keep_copy(const ss_capture *c)
 
 enum { N_ENCS = sizeof ENCS / sizeof ENCS[0] };
 
+/* A summary pass (model.h ss_model_set_attn_summaries) against the reference's maps: attn NULL, and col_mean and
+ * alpha equal (within tol) to the CPU functions applied to the reference's attention. */
+static int check_summaries(const char *what, const ss_capture *ref, const ss_capture *got, double tol)
+{
+    if (got->attn || !got->col_mean || !got->alpha) {
+        fprintf(stderr, "  %s: expected a summary capture (attn %p, col_mean %p, alpha %p)\n", what, (void *)got->attn,
+                (void *)got->col_mean, (void *)got->alpha);
+        return 1;
+    }
+    const int L = ref->n_layers, H = ref->n_heads, T = ref->n_tokens;
+    float *r = malloc((size_t)T * sizeof *r), *a = malloc((size_t)T * sizeof *a); /* [T] each */
+    int bad = !r || !a;
+    for (int l = 0; l < L && !bad; l++)
+        for (int h = 0; h < H && !bad; h++) {
+            const float *A = ref->attn + ((size_t)l * H + h) * T * T; /* [T][T] */
+            ss_column_mean(A, T, r);
+            ss_column_importance_window(A, T, ref->causal, ss_capture_window(ref, l), a);
+            const float *gr = got->col_mean + ((size_t)l * H + h) * T, *ga = got->alpha + ((size_t)l * H + h) * T;
+            for (int j = 0; j < T && !bad; j++) {
+                const double er = fabs((double)gr[j] - r[j]), ea = fabs((double)ga[j] - a[j]);
+                if (tol == 0.0 ? (gr[j] != r[j] || ga[j] != a[j]) : (er > tol || ea > tol)) {
+                    fprintf(stderr, "  %s: layer %d head %d key %d: col_mean %.9g vs %.9g, alpha %.9g vs %.9g\n", what,
+                            l, h, j, gr[j], r[j], ga[j], a[j]);
+                    bad = 1;
+                }
+            }
+        }
+    free(r);
+    free(a);
+    return bad;
+}
+
 /* One model: the CPU references of every encoding it accepts at two lengths, then each backend in turn (the
  * weights placed once per backend) against them, then back on the CPU. */
 static void run_model(const char *label, const char *path, const ss_backend *const *bes, const double *tols, int n_be)
@@ -140,6 +176,17 @@ static void run_model(const char *label, const char *path, const ss_backend *con
                 ss_status fs = ss_model_forward(m, ids[li], lens[li], &got);
                 CHECK_MSG(fs == SS_OK, "%s: %s", what, ss_errmsg());
                 if (fs == SS_OK) CHECK_MSG(compare(what, &ref[e][li], &got, tols[b]) == 0, "%s differs", what);
+                if (fs == SS_OK) CHECK_MSG(got.attn && !got.col_mean && !got.alpha, "%s: a full pass keeps the maps", what);
+                ss_capture_free(&got);
+                /* the same pass with the maps kept on the backend: everything else equal, summaries instead */
+                ss_model_set_attn_summaries(m, 1);
+                fs = ss_model_forward(m, ids[li], lens[li], &got);
+                ss_model_set_attn_summaries(m, 0);
+                CHECK_MSG(fs == SS_OK, "%s (summaries): %s", what, ss_errmsg());
+                if (fs == SS_OK) {
+                    CHECK_MSG(compare(what, &ref[e][li], &got, tols[b]) == 0, "%s (summaries) differs", what);
+                    CHECK_MSG(check_summaries(what, &ref[e][li], &got, tols[b] ? 1e-5 : 0.0) == 0, "%s summaries", what);
+                }
                 ss_capture_free(&got);
             }
         }
