@@ -1,6 +1,6 @@
 /* bench_analyses.c: what each analysis costs next to the forward pass that feeds it.
  *
- * usage: bench_analyses MODEL T [--prompts P] [--backend cpu|cuda] [--no-tokenizer] [--default-only]
+ * usage: bench_analyses MODEL T [--prompts P] [--backend cpu|cuda] [--no-tokenizer] [--default-only] [--summaries]
  * Runs P prompts of T random token ids (the ids of bench_model) through MODEL with capture, then every
  * registered analysis with its default parameters on each capture, and prints per analysis the mean
  * milliseconds per prompt and the ratio to the forward pass, and the totals of the default set
@@ -8,7 +8,9 @@
  * needs; experiments/README.md) and of the opt-in rest, then the tokens/s of the forward pass alone and of the
  * forward pass plus the default set. --backend runs the forward passes on that backend (backend.h; the capture
  * comes back to the host, where the analyses run); --no-tokenizer loads a model without tokenizer files
- * (make_shape_model's); --default-only skips the opt-in analyses (long prompts: spectral, topology). */
+ * (make_shape_model's); --default-only skips the opt-in analyses (long prompts: spectral, topology); --summaries runs
+ * only the analyses that read attention summaries (sink_rate, top_keys) as summary passes (on a device the maps
+ * stay there: model.h ss_model_set_attn_summaries). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
@@ -41,18 +43,19 @@ static int is_optin(const char *type)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_analyses MODEL T [--prompts P] [--backend cpu|cuda] [--no-tokenizer] [--default-only]\n");
+        fprintf(stderr, "usage: bench_analyses MODEL T [--prompts P] [--backend cpu|cuda] [--no-tokenizer] [--default-only] [--summaries]\n");
         return 2;
     }
     const char *path = argv[1];
     const int T = atoi(argv[2]);
-    int P = 8, no_tok = 0, default_only = 0;
+    int P = 8, no_tok = 0, default_only = 0, summaries = 0;
     ss_backend_choice choice = SS_BACKEND_CPU;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--prompts") && i + 1 < argc) P = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--backend") && i + 1 < argc) choice = !strcmp(argv[++i], "cuda") ? SS_BACKEND_CUDA : SS_BACKEND_CPU;
         else if (!strcmp(argv[i], "--no-tokenizer")) no_tok = 1;
         else if (!strcmp(argv[i], "--default-only")) default_only = 1;
+        else if (!strcmp(argv[i], "--summaries")) summaries = 1;
     }
     ss_model *m = NULL;
     if ((no_tok ? ss_model_load_weights_only(path, &m) : ss_model_load(path, &m)) != SS_OK) {
@@ -75,13 +78,14 @@ int main(int argc, char **argv)
                      path, T);
     const ss_analysis_type *const *all = ss_analysis_all();
     for (int a = 0; all[a]; a++)
-        if (!default_only || !is_optin(all[a]->type)) o += snprintf(yaml + o, sizeof yaml - (size_t)o, "  - {name: a%d, type: %s}\n", a, all[a]->type);
+        if ((!default_only || !is_optin(all[a]->type)) && (!summaries || all[a]->attn_summary_ok)) o += snprintf(yaml + o, sizeof yaml - (size_t)o, "  - {name: a%d, type: %s}\n", a, all[a]->type);
     ss_sweep *s = NULL;
     ss_diags diags = {0};
     if (ss_sweep_parse(yaml, strlen(yaml), "bench.yaml", &s, &diags) != SS_OK) {
         ss_diags_print(&diags, "bench.yaml", stderr);
         return 1;
     }
+    ss_model_set_attn_summaries(m, summaries);
     const ss_model_dims dims = {in->n_layers, in->n_heads, T, in->causal};
     const int NA = s->n_analyses;
     double *cost = calloc((size_t)NA, sizeof *cost);
@@ -132,8 +136,9 @@ int main(int argc, char **argv)
         else def += cost[a];
     }
     printf("default_set_ratio=%.3f optin_set_ratio=%.3f\n", def / t_fwd, opt / t_fwd);
-    printf("tokens_per_s model=%s backend=%s T=%d forward=%.1f forward+default=%.1f\n", in->arch,
-           ss_backend_name(be), T, (double)T * P / t_fwd, (double)T * P / (t_fwd + def));
+    printf("tokens_per_s model=%s backend=%s T=%d%s forward=%.1f forward+%s=%.1f\n", in->arch, ss_backend_name(be), T,
+           summaries ? " summaries" : "", (double)T * P / t_fwd, summaries ? "sink_rate,top_keys" : "default",
+           (double)T * P / (t_fwd + def));
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(cost);
     free(ids);
