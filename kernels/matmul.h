@@ -8,6 +8,12 @@
 
 #include "path.h"
 
+/* The dense layer for either weight layout, shared by ss_matmul (W [out][in], nn.Linear) and ss_conv1d
+ * (W [in][out], Hugging Face's Conv1D): the same loop and the same cblas_sgemm, only W's indexing differs. */
+typedef enum { SS_W_OUT_IN = 0, SS_W_IN_OUT = 1 } ss_w_layout;
+void ss_dense_ref(float *y, const float *x, const float *W, const float *b, int T, int in, int out, ss_w_layout l);
+void ss_dense_blas(float *y, const float *x, const float *W, const float *b, int T, int in, int out, ss_w_layout l);
+
 void ss_matmul_ref(float *y, const float *x, const float *W, const float *b, int T, int in, int out);
 void ss_matmul_blas(float *y, const float *x, const float *W, const float *b, int T, int in, int out);
 void ss_matmul(float *y, const float *x, const float *W, const float *b, int T, int in, int out);
