@@ -4,6 +4,7 @@
 #include <cblas.h> /* cblas_sgemm */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h> /* abs */
 #include <string.h>
 
 /* ---------------------------------------------------------------------------------------------- linear */
@@ -362,5 +363,210 @@ void ss_tr_attn_bwd_d(const ss_tr_attn_desc *a, double *dq, double *dk, double *
     if (a->rot_dims > 0) {
         ss_tr_rope_bwd_d(dq, T, d_h, a->rot_dims, a->pairing, a->rope_cos, a->rope_sin);
         ss_tr_rope_bwd_d(dk, T, d_h, a->rot_dims, a->pairing, a->rope_cos, a->rope_sin);
+    }
+}
+
+/* ===================================================================================== float twins */
+
+void ss_tr_embed_fwd_f(float *y, const float *table, const int32_t *ids, int N, int d)
+{
+    for (int n = 0; n < N; n++) memcpy(y + (size_t)n * d, table + (size_t)ids[n] * d, (size_t)d * sizeof *y);
+}
+
+void ss_tr_embed_bwd_f(float *dtable, const float *dy, const int32_t *ids, int N, int d)
+{
+    for (int n = 0; n < N; n++) {
+        float *row = dtable + (size_t)ids[n] * d; /* [d] */
+        const float *dyn = dy + (size_t)n * d;    /* [d] */
+        for (int c = 0; c < d; c++) row[c] += dyn[c];
+    }
+}
+
+void ss_tr_layernorm_fwd_f(float *y, float *mean, float *rstd, const float *x, const float *g, const float *b, int N,
+                           int d, double eps)
+{
+    for (int n = 0; n < N; n++) {
+        const float *xn = x + (size_t)n * d; /* [d] */
+        float *yn = y + (size_t)n * d;       /* [d] */
+        double mu = 0.0;
+        for (int c = 0; c < d; c++) mu += xn[c];
+        mu /= d;
+        double var = 0.0;
+        for (int c = 0; c < d; c++) var += ((double)xn[c] - mu) * ((double)xn[c] - mu);
+        var /= d;
+        float m = (float)mu, r = (float)(1.0 / sqrt(var + eps));
+        mean[n] = m;
+        rstd[n] = r;
+        for (int c = 0; c < d; c++) yn[c] = (xn[c] - m) * r * g[c] + (b ? b[c] : 0.0f);
+    }
+}
+
+void ss_tr_layernorm_bwd_f(float *dx, float *dg, float *db, const float *dy, const float *x, const float *mean,
+                           const float *rstd, const float *g, int N, int d)
+{
+    for (int n = 0; n < N; n++) {
+        const float *xn = x + (size_t)n * d;   /* [d] */
+        const float *dyn = dy + (size_t)n * d; /* [d] */
+        float mu = mean[n], r = rstd[n];
+        double m_g = 0.0, m_gx = 0.0; /* mean(ĝ), mean(ĝ·x̂) */
+        for (int c = 0; c < d; c++) {
+            float xh = (xn[c] - mu) * r;
+            float gh = dyn[c] * g[c];
+            m_g += gh;
+            m_gx += (double)gh * xh;
+            if (dg) dg[c] += dyn[c] * xh;
+            if (db) db[c] += dyn[c];
+        }
+        float mg = (float)(m_g / d), mgx = (float)(m_gx / d);
+        if (dx) {
+            float *dxn = dx + (size_t)n * d; /* [d] */
+            for (int c = 0; c < d; c++) {
+                float xh = (xn[c] - mu) * r;
+                dxn[c] = r * (dyn[c] * g[c] - mg - xh * mgx);
+            }
+        }
+    }
+}
+
+void ss_tr_gelu_fwd_f(float *y, const float *x, int n)
+{
+    const float c = (float)SS_GELU_C, a = (float)SS_GELU_A;
+    for (int i = 0; i < n; i++) {
+        float v = x[i];
+        y[i] = 0.5f * v * (1.0f + tanhf(c * (v + a * v * v * v)));
+    }
+}
+
+void ss_tr_gelu_bwd_f(float *dx, const float *dy, const float *x, int n)
+{
+    const float c = (float)SS_GELU_C, a = (float)SS_GELU_A;
+    for (int i = 0; i < n; i++) {
+        float v = x[i];
+        float t = tanhf(c * (v + a * v * v * v));
+        float dydx = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * c * (1.0f + 3.0f * a * v * v);
+        dx[i] = dy[i] * dydx;
+    }
+}
+
+double ss_tr_xent_fwd_f(float *probs, const float *z, const int32_t *targets, int N, int V)
+{
+    double total = 0.0;
+    int M = 0;
+    for (int n = 0; n < N; n++) {
+        const float *zn = z + (size_t)n * V; /* [V] */
+        float *pn = probs + (size_t)n * V;   /* [V] */
+        float mx = zn[0];
+        for (int v = 1; v < V; v++)
+            if (zn[v] > mx) mx = zn[v];
+        double sum = 0.0;
+        for (int v = 0; v < V; v++) {
+            pn[v] = expf(zn[v] - mx);
+            sum += pn[v];
+        }
+        float inv = (float)(1.0 / sum);
+        for (int v = 0; v < V; v++) pn[v] *= inv;
+        if (targets[n] >= 0) {
+            total += log(sum) - ((double)zn[targets[n]] - mx);
+            M++;
+        }
+    }
+    return M ? total / M : 0.0;
+}
+
+void ss_tr_xent_bwd_f(float *dz, const float *probs, const int32_t *targets, int N, int V, double dL)
+{
+    int M = 0;
+    for (int n = 0; n < N; n++) M += targets[n] >= 0;
+    float s = (float)(M ? dL / M : 0.0);
+    for (int n = 0; n < N; n++) {
+        const float *pn = probs + (size_t)n * V; /* [V] */
+        float *dzn = dz + (size_t)n * V;         /* [V] */
+        if (targets[n] < 0) {
+            for (int v = 0; v < V; v++) dzn[v] = 0.0f;
+            continue;
+        }
+        for (int v = 0; v < V; v++) dzn[v] = s * pn[v];
+        dzn[targets[n]] -= s;
+    }
+}
+
+/* Rotates each row of x [T][d_h] (float) by +φ (dir = 1) or −φ (dir = −1); tables in double. */
+static void rope_rotate_f(float *x, int T, int d_h, int rot_dims, ss_rope_pairing pairing, const double *cos_t,
+                          const double *sin_t, float dir)
+{
+    int half = rot_dims / 2;
+    for (int t = 0; t < T; t++) {
+        float *row = x + (size_t)t * d_h; /* [d_h] */
+        for (int i = 0; i < half; i++) {
+            int ia = pairing == SS_ROPE_HALF ? i : 2 * i;
+            int ib = pairing == SS_ROPE_HALF ? i + half : 2 * i + 1;
+            float c = (float)cos_t[(size_t)t * half + i], s = dir * (float)sin_t[(size_t)t * half + i];
+            float a = row[ia], b = row[ib];
+            row[ia] = a * c - b * s;
+            row[ib] = b * c + a * s;
+        }
+    }
+}
+
+void ss_tr_attn_fwd_f(const ss_tr_attn_desc *a, float *out, float *P, float *qr, float *kr, const float *q,
+                      const float *k, const float *v)
+{
+    int T = a->T, d_h = a->d_h;
+    size_t n = (size_t)T * d_h;
+    memcpy(qr, q, n * sizeof *qr);
+    memcpy(kr, k, n * sizeof *kr);
+    if (a->rot_dims > 0) {
+        rope_rotate_f(qr, T, d_h, a->rot_dims, a->pairing, a->rope_cos, a->rope_sin, 1.0f);
+        rope_rotate_f(kr, T, d_h, a->rot_dims, a->pairing, a->rope_cos, a->rope_sin, 1.0f);
+    }
+    /* P [T][T] = scale · q̃ · k̃ᵀ (all pairs; the masked ones are overwritten below) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d_h, (float)a->scale, qr, d_h, kr, d_h, 0.0f, P, T);
+    float slope = (float)a->alibi_slope;
+    for (int i = 0; i < T; i++) {
+        float *Pi = P + (size_t)i * T; /* [T] */
+        int n_keys = a->causal ? i + 1 : T;
+        float mx = -INFINITY;
+        for (int j = 0; j < n_keys; j++) {
+            if (slope != 0.0f) Pi[j] -= slope * (float)abs(i - j);
+            if (Pi[j] > mx) mx = Pi[j];
+        }
+        double sum = 0.0;
+        for (int j = 0; j < n_keys; j++) {
+            Pi[j] = expf(Pi[j] - mx);
+            sum += Pi[j];
+        }
+        float inv = (float)(1.0 / sum);
+        for (int j = 0; j < n_keys; j++) Pi[j] *= inv;
+        for (int j = n_keys; j < T; j++) Pi[j] = 0.0f;
+    }
+    /* out [T][d_h] = P · v */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d_h, T, 1.0f, P, T, v, d_h, 0.0f, out, d_h);
+}
+
+void ss_tr_attn_bwd_f(const ss_tr_attn_desc *a, float *dq, float *dk, float *dv, const float *dout, const float *P,
+                      const float *qr, const float *kr, const float *v, float *ws)
+{
+    int T = a->T, d_h = a->d_h;
+    /* dv [T][d_h] = Pᵀ · dout;  ws = dP [T][T] = dout · vᵀ */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, d_h, T, 1.0f, P, T, dout, d_h, 0.0f, dv, d_h);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d_h, 1.0f, dout, d_h, v, d_h, 0.0f, ws, T);
+    /* ws becomes dS·scale: P ⊙ (dP − Σ_l P·dP), zero where masked */
+    float scale = (float)a->scale;
+    for (int i = 0; i < T; i++) {
+        const float *Pi = P + (size_t)i * T; /* [T] */
+        float *Wi = ws + (size_t)i * T;      /* [T] */
+        int n_keys = a->causal ? i + 1 : T;
+        double dot = 0.0;
+        for (int j = 0; j < n_keys; j++) dot += (double)Pi[j] * Wi[j];
+        float fd = (float)dot;
+        for (int j = 0; j < n_keys; j++) Wi[j] = Pi[j] * (Wi[j] - fd) * scale;
+        for (int j = n_keys; j < T; j++) Wi[j] = 0.0f;
+    }
+    /* dq̃ = dS · k̃;  dk̃ = dSᵀ · q̃ */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d_h, T, 1.0f, ws, T, kr, d_h, 0.0f, dq, d_h);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, d_h, T, 1.0f, ws, T, qr, d_h, 0.0f, dk, d_h);
+    if (a->rot_dims > 0) {
+        rope_rotate_f(dq, T, d_h, a->rot_dims, a->pairing, a->rope_cos, a->rope_sin, -1.0f);
+        rope_rotate_f(dk, T, d_h, a->rot_dims, a->pairing, a->rope_cos, a->rope_sin, -1.0f);
     }
 }

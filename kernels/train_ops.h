@@ -127,4 +127,27 @@ void ss_tr_attn_fwd_d(const ss_tr_attn_desc *a, double *out, double *P, double *
 void ss_tr_attn_bwd_d(const ss_tr_attn_desc *a, double *dq, double *dk, double *dv, const double *dout,
                       const double *P, const double *qr, const double *kr, const double *v, double *ws);
 
+/* ------------------------------------------------------------------------------------- float twins
+ * The forms training runs: same signatures and formulas as the double forms above, on float buffers.
+ * Row statistics (LayerNorm mean and variance, the softmax sums of the cross-entropy) are summed in
+ * double and stored in float; the loss is returned in double. Each twin is checked against its double
+ * form in tests/train/test_train_grads.c. */
+void ss_tr_embed_fwd_f(float *y, const float *table, const int32_t *ids, int N, int d);
+void ss_tr_embed_bwd_f(float *dtable, const float *dy, const int32_t *ids, int N, int d);
+void ss_tr_layernorm_fwd_f(float *y, float *mean, float *rstd, const float *x, const float *g, const float *b, int N,
+                           int d, double eps);
+void ss_tr_layernorm_bwd_f(float *dx, float *dg, float *db, const float *dy, const float *x, const float *mean,
+                           const float *rstd, const float *g, int N, int d);
+void ss_tr_gelu_fwd_f(float *y, const float *x, int n);
+void ss_tr_gelu_bwd_f(float *dx, const float *dy, const float *x, int n);
+double ss_tr_xent_fwd_f(float *probs, const float *z, const int32_t *targets, int N, int V);
+void ss_tr_xent_bwd_f(float *dz, const float *probs, const int32_t *targets, int N, int V, double dL);
+/* Attention in float with the same descriptor (RoPE tables in double, rotated in float); the four
+ * products Q·K̃ᵀ, P·V and their backward go through cblas_sgemm over the full [T][T] (masked entries of P
+ * are exact zeros). ws here is [T][T] (dP and dS), not [T]. */
+void ss_tr_attn_fwd_f(const ss_tr_attn_desc *a, float *out, float *P, float *qr, float *kr, const float *q,
+                      const float *k, const float *v);
+void ss_tr_attn_bwd_f(const ss_tr_attn_desc *a, float *dq, float *dk, float *dv, const float *dout, const float *P,
+                      const float *qr, const float *kr, const float *v, float *ws);
+
 #endif
