@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "pretok.h"         /* defines: ss_pretok, ss_pretok_split, ss_pretok_classify, ... */
+#include "tokenizer.h"      /* defines: ss_bpe_byte_symbol */
 #include "tokenizer_impl.h" /* defines: ss_bpe_*, json_t */
 #include "utf8.h"           /* defines: ss_utf8_decode, ss_utf8_encode, ss_uc_props, SS_UC_WS */
 
@@ -560,16 +561,32 @@ static ss_status add_merge_string(ss_bpe *t, const char *what, uint32_t rank, co
     return add_merge(t, what, rank, m, (size_t)(sp - m), sp + 1, strlen(sp + 1), buf, buf_cap);
 }
 
-/* The GPT-2 byte-to-unicode table: printable Latin-1 bytes (! to ~, ¡ to ¬, ® to ÿ) stand for themselves, the
- * other 68 bytes for U+0100 onwards in byte order. Looks up each byte's symbol in the vocabulary. */
+/* The GPT-2 byte-to-unicode table: printable Latin-1 bytes stand for themselves, the other 68 bytes for U+0100
+ * onwards in byte order. */
+size_t ss_bpe_byte_symbol(unsigned char b, char out[3])
+{
+    /* printable Latin-1 bytes (! to ~, ¡ to ¬, ® to ÿ) stand for themselves; the others for U+0100 onwards */
+#define PRINTABLE(c) (((c) >= '!' && (c) <= '~') || ((c) >= 0xA1 && (c) <= 0xAC) || (c) >= 0xAE)
+    uint32_t cp = (uint32_t)b;
+    if (!PRINTABLE(b)) {
+        cp = 256;
+        for (int c = 0; c < b; c++)
+            if (!PRINTABLE(c)) cp++;
+    }
+#undef PRINTABLE
+    char u[4] = {0};
+    size_t k = ss_utf8_encode(cp, u); /* 1 or 2 bytes: cp < U+0144 */
+    memcpy(out, u, k);
+    out[k] = '\0';
+    return k;
+}
+
+/* Looks up each byte's symbol in the vocabulary. */
 static void byte_table(ss_bpe *t)
 {
-    uint32_t next = 256;
     for (int b = 0; b < 256; b++) {
-        int printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-        uint32_t cp = printable ? (uint32_t)b : next++;
-        char u[4] = {0};
-        size_t k = ss_utf8_encode(cp, u); /* 1 or 2 bytes: cp < U+0144 */
+        char u[3];
+        size_t k = ss_bpe_byte_symbol((unsigned char)b, u);
         memcpy(t->byte_sym[b], u, 2);
         t->byte_sym_len[b] = (uint8_t)k;
         t->byte_id[b] = vocab_get(t, u, k);

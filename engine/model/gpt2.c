@@ -17,7 +17,9 @@
  *                                                                       times 1/(l+1) with
  * scale_attn_by_inverse_layer_idx o = (A·v)·W_proj + b_proj                                         -> attn_out[l] x =
  * x + o;  x = x + GELU_tanh(LayerNorm_2(x)·W_fc + b_fc)·W_fc_proj + b_fc_proj hidden[L] = ln_f(x) (HF's last hidden
- * state); x itself -> hidden_prenorm. */
+ * state); x itself -> hidden_prenorm.
+ * Post-LN (config.json "sinkscope_post_ln": true, sinkscope's extension for trained models, hfconfig.h):
+ *   x = LayerNorm_1(x + attn(x));  x = LayerNorm_2(x + MLP(x)); no ln_f: hidden[L] = hidden_prenorm = x. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +45,10 @@ typedef struct {
     float eps;
     ss_act act;
     int scale_weights, scale_by_layer;
+    int post_ln;                /* 1: x = LN(x + f(x)) per sublayer, no ln_f (lnf_g, lnf_b NULL) */
     const float *wte;           /* [V][d] */
     const float *wpe;           /* [P][d] */
-    const float *lnf_g, *lnf_b; /* [d] ln_f */
+    const float *lnf_g, *lnf_b; /* [d] ln_f (pre-LN only) */
     gpt2_layer *layers;         /* [L] */
     ss_posenc pe;               /* the positional encoding in use (native: wpe) */
     ss_scratch s;               /* proj [T][3d], ctx [T][d], ff [T][d_ff], xn and tmp [T][d] */
@@ -78,6 +81,7 @@ static ss_status gpt2_load(const ss_hfconfig *cfg, const ss_safetensors *sf, voi
     g->eps = (float)cfg->layer_norm_eps;
     g->scale_weights = cfg->scale_attn_weights;
     g->scale_by_layer = cfg->scale_attn_by_layer;
+    g->post_ln = cfg->post_ln;
     int act = ss_act_from_name(cfg->hidden_act);
     if (act < 0) {
         st = ss_fail(SS_ERR_INPUT, "GPT-2: activation '%s' is not supported", cfg->hidden_act);
@@ -91,8 +95,10 @@ static ss_status gpt2_load(const ss_hfconfig *cfg, const ss_safetensors *sf, voi
     const char *pfx = ss_find_prefix(sf, "wte.weight", prefixes, 2);
     SS_TRY(ss_bind(sf, pfx, "wte.weight", 2, g->V, d, &g->wte));
     SS_TRY(ss_bind(sf, pfx, "wpe.weight", 2, g->P, d, &g->wpe));
-    SS_TRY(ss_bind(sf, pfx, "ln_f.weight", 1, d, 0, &g->lnf_g));
-    SS_TRY(ss_bind(sf, pfx, "ln_f.bias", 1, d, 0, &g->lnf_b));
+    if (!g->post_ln) {
+        SS_TRY(ss_bind(sf, pfx, "ln_f.weight", 1, d, 0, &g->lnf_g));
+        SS_TRY(ss_bind(sf, pfx, "ln_f.bias", 1, d, 0, &g->lnf_b));
+    }
     SS_TRY(ss_posenc_init(&g->pe, "gpt2", g->H, g->d, g->d_h, g->wpe, 0, 0.0, SS_ROPE_HALF, 0));
     g->layers = calloc((size_t)g->L, sizeof *g->layers);
     if (!g->layers) {
@@ -157,8 +163,12 @@ static ss_status gpt2_forward(void *state, const int32_t *ids, int n, ss_capture
         ss_attn_cfg acfg = {.scale = (float)scale};
         ss_posenc_attn(&g->pe, &acfg); /* native: no RoPE, no ALiBi */
 
-        ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, g->eps);
-        ss_conv1d(proj, xn, ly->w_attn, ly->b_attn, T, d, 3 * d);
+        const float *a = xin; /* [T][d] the attention's input: LN_1(x), or x itself under post-LN */
+        if (!g->post_ln) {
+            ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, g->eps);
+            a = xn;
+        }
+        ss_conv1d(proj, a, ly->w_attn, ly->b_attn, T, d, 3 * d);
         ss_gather_heads(cap->q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, d_h);
         ss_gather_heads(cap->k_pre + l * hn, proj, T, H, d_h, 3 * d, d, d_h);
         ss_gather_heads(cap->v + l * hn, proj, T, H, d_h, 3 * d, 2 * d, d_h);
@@ -166,14 +176,23 @@ static ss_status gpt2_forward(void *state, const int32_t *ids, int n, ss_capture
         ss_conv1d(ao, g->s.ctx, ly->w_proj, ly->b_proj, T, d, d);
         memcpy(xout, xin, td * sizeof(float));
         ss_add_inplace(xout, ao, td);
+        if (g->post_ln) ss_layernorm_ref(xout, xout, ly->ln1_g, ly->ln1_b, T, d, g->eps);
 
-        ss_layernorm_ref(xn, xout, ly->ln2_g, ly->ln2_b, T, d, g->eps);
-        ss_conv1d(ff, xn, ly->w_fc, ly->b_fc, T, d, g->d_ff);
+        const float *m = xout; /* [T][d] the MLP's input: LN_2(x), or x itself under post-LN */
+        if (!g->post_ln) {
+            ss_layernorm_ref(xn, xout, ly->ln2_g, ly->ln2_b, T, d, g->eps);
+            m = xn;
+        }
+        ss_conv1d(ff, m, ly->w_fc, ly->b_fc, T, d, g->d_ff);
         ss_act_apply(g->act, ff, (size_t)T * g->d_ff);
         ss_conv1d(tmp, ff, ly->w_out, ly->b_out, T, g->d_ff, d);
         ss_add_inplace(xout, tmp, td);
+        if (g->post_ln) ss_layernorm_ref(xout, xout, ly->ln2_g, ly->ln2_b, T, d, g->eps);
     }
-    ss_layernorm_ref(cap->hidden + (size_t)g->L * td, cap->hidden_prenorm, g->lnf_g, g->lnf_b, T, d, g->eps);
+    if (g->post_ln)
+        memcpy(cap->hidden + (size_t)g->L * td, cap->hidden_prenorm, td * sizeof(float));
+    else
+        ss_layernorm_ref(cap->hidden + (size_t)g->L * td, cap->hidden_prenorm, g->lnf_g, g->lnf_b, T, d, g->eps);
 done:
     return st;
 }

@@ -319,6 +319,7 @@ static ss_status read_gpt2(const json_t *root, const char *path, ss_hfconfig *cf
     cfg->scale_attn_weights = 1;
     SS_TRY(opt_bool(root, path, "scale_attn_weights", &cfg->scale_attn_weights));
     SS_TRY(opt_bool(root, path, "scale_attn_by_inverse_layer_idx", &cfg->scale_attn_by_layer));
+    SS_TRY(opt_bool(root, path, "sinkscope_post_ln", &cfg->post_ln)); /* sinkscope's own key (hfconfig.h) */
     SS_TRY(read_decoder_common(root, path, cfg, "gpt2", "learned"));
 done:
     return st;

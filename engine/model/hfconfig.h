@@ -10,6 +10,9 @@
  *             n_positions|max_position_embeddings, vocab_size, n_inner (null: 4·d),
  *             activation_function ("gelu_new"), layer_norm_epsilon (1e-5), scale_attn_weights (true),
  *             scale_attn_by_inverse_layer_idx (false). Learned absolute positions.
+ *             sinkscope_post_ln (false): a sinkscope extension that Hugging Face does not read, written by
+ *             `sinkscope train` (engine/train/export.h) for post-LN models: each sublayer is x = LN(x + f(x))
+ *             (ln_1 after the attention, ln_2 after the MLP) and there is no ln_f.
  *   llama     hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads (= heads),
  *             head_dim (hidden_size / heads), intermediate_size, vocab_size, max_position_embeddings,
  *             hidden_act ("silu"), rms_norm_eps (1e-6), rope_theta (10000), rope_scaling (null only),
@@ -65,6 +68,7 @@ typedef struct {
     int residual_post_ln;         /* bloom apply_residual_connection_post_layernorm */
     int scale_attn_weights;       /* gpt2: scores divided by √d_h */
     int scale_attn_by_layer;      /* gpt2 scale_attn_by_inverse_layer_idx: scores also divided by l+1 */
+    int post_ln;                  /* gpt2 sinkscope_post_ln: x = LN(x + f(x)) per sublayer, no final norm */
     /* gemma3 */
     double rope_local_theta;      /* RoPE base of the sliding-window (local) layers; rope_theta: the global ones */
     double query_pre_attn_scalar; /* scores are scaled by query_pre_attn_scalar^-0.5 */

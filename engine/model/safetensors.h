@@ -84,4 +84,16 @@ const char *ss_st_file_of(const ss_safetensors *sf, const ss_st_tensor *t);
  * Missing tensor, other dtype, other shape, or misaligned data: SS_ERR_FORMAT naming file and tensor. */
 ss_status ss_st_get_f32(const ss_safetensors *sf, const char *name, int n_dims, const int64_t *dims, const float **out);
 
+/* ------------------------------------------------------------------------------------------ writing
+ * (safetensors_write.c) Writes n F32 tensors to path: tensor i is names[i], of shape shapes[i][0..n_dims[i])
+ * (n_dims[i] <= SS_ST_MAX_DIMS; 0: a scalar), its product(shape) floats at data[i] (host order, little-endian
+ * hosts only). The header is compact JSON with "__metadata__": {"format": "pt"}, padded with spaces to a
+ * multiple of 8 bytes, so the data section starts 8-byte aligned; the tensors follow in name order, back to
+ * back (each F32 tensor starts 4-byte aligned: the reader's requirement; Hugging Face's safetensors library
+ * refuses gaps between tensors, so none are left). The file is written to "<path>.tmp", flushed to disk and
+ * renamed over path: path never holds a partial file. Names must be non-empty, distinct and not
+ * "__metadata__" (SS_ERR_INPUT); a write failure is SS_ERR_IO. */
+ss_status ss_st_write(const char *path, int n, const char *const *names, const int *n_dims,
+                      const int64_t *const *shapes, const float *const *data);
+
 #endif

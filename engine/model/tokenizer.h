@@ -3,6 +3,7 @@
 #ifndef SS_TOKENIZER_H
 #define SS_TOKENIZER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../status.h"
@@ -37,5 +38,8 @@ const char *ss_tokenizer_token(const ss_tokenizer *t, int32_t id); /* NULL when 
 int32_t ss_tokenizer_id(const ss_tokenizer *t, const char *token);   /* -1 when absent */
 const char *ss_tokenizer_kind(const ss_tokenizer *t);                /* "wordpiece", "bpe" or "unigram" */
 void ss_tokenizer_free(ss_tokenizer *t);
+/* out = the symbol of byte b in GPT-2's byte-to-unicode table (what byte-level BPE vocabularies are written
+ * in), UTF-8 and NUL-terminated; returns its length (1 or 2). */
+size_t ss_bpe_byte_symbol(unsigned char b, char out[3]);
 
 #endif
