@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "../fsutil.h" /* ss_path_join */
@@ -132,7 +133,14 @@ static char *get_path(pctx *c, const yaml_node_t *v, const char *key, const char
         return NULL;
     }
     *raw = strdup(s);
-    return s[0] == '/' || !base_dir ? strdup(s) : ss_path_join(base_dir, s);
+    char *path = s[0] == '/' || !base_dir ? strdup(s) : ss_path_join(base_dir, s);
+    struct stat sb;
+    if (path && stat(path, &sb) != 0) {
+        perr(c, v, "'%s': cannot read %.300s: %s", key, path, strerror(errno));
+    } else if (path && !S_ISREG(sb.st_mode)) {
+        perr(c, v, "'%s': %.300s is not a file", key, path);
+    }
+    return path;
 }
 
 /* Calls back for each key of a mapping node; reports a non-mapping and unknown keys. */
