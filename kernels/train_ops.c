@@ -1,6 +1,8 @@
 /* train_ops.c: forward and backward of the training building blocks (train_ops.h). */
 #include "train_ops.h"
 
+#include "fastmath.h" /* ss_exp_fast, SS_VECTOR_CLONES */
+
 #include <cblas.h> /* cblas_sgemm */
 #include <math.h>
 #include <stddef.h>
@@ -428,22 +430,26 @@ void ss_tr_layernorm_bwd_f(float *dx, float *dg, float *db, const float *dy, con
     }
 }
 
-void ss_tr_gelu_fwd_f(float *y, const float *x, int n)
+/* tanh through ss_exp_fast (as activation.c's ss_gelu_tanh_fast), vectorisable: with e = e^{−2|u|} in (0, 1],
+ * 1 + tanh u = 2/(1 + e) for u >= 0 and 2e/(1 + e) for u < 0 (no cancellation), 1 − tanh²u = 4e/(1 + e)². */
+SS_VECTOR_CLONES void ss_tr_gelu_fwd_f(float *y, const float *x, int n)
 {
     const float c = (float)SS_GELU_C, a = (float)SS_GELU_A;
     for (int i = 0; i < n; i++) {
-        float v = x[i];
-        y[i] = 0.5f * v * (1.0f + tanhf(c * (v + a * v * v * v)));
+        const float v = x[i], u = c * (v + a * v * v * v);
+        const float e = ss_exp_fast(-2.0f * fabsf(u)), pos = 2.0f / (1.0f + e);
+        y[i] = 0.5f * v * (u >= 0.0f ? pos : pos * e);
     }
 }
 
-void ss_tr_gelu_bwd_f(float *dx, const float *dy, const float *x, int n)
+SS_VECTOR_CLONES void ss_tr_gelu_bwd_f(float *dx, const float *dy, const float *x, int n)
 {
     const float c = (float)SS_GELU_C, a = (float)SS_GELU_A;
     for (int i = 0; i < n; i++) {
-        float v = x[i];
-        float t = tanhf(c * (v + a * v * v * v));
-        float dydx = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * c * (1.0f + 3.0f * a * v * v);
+        const float v = x[i], u = c * (v + a * v * v * v);
+        const float e = ss_exp_fast(-2.0f * fabsf(u)), r = 1.0f / (1.0f + e);
+        const float one_plus_t = u >= 0.0f ? 2.0f * r : 2.0f * e * r, sech2 = 4.0f * e * r * r;
+        const float dydx = 0.5f * one_plus_t + 0.5f * v * sech2 * c * (1.0f + 3.0f * a * v * v);
         dx[i] = dy[i] * dydx;
     }
 }
@@ -458,11 +464,9 @@ double ss_tr_xent_fwd_f(float *probs, const float *z, const int32_t *targets, in
         float mx = zn[0];
         for (int v = 1; v < V; v++)
             if (zn[v] > mx) mx = zn[v];
+        for (int v = 0; v < V; v++) pn[v] = ss_exp_fast(zn[v] - mx);
         double sum = 0.0;
-        for (int v = 0; v < V; v++) {
-            pn[v] = expf(zn[v] - mx);
-            sum += pn[v];
-        }
+        for (int v = 0; v < V; v++) sum += pn[v];
         float inv = (float)(1.0 / sum);
         for (int v = 0; v < V; v++) pn[v] *= inv;
         if (targets[n] >= 0) {
@@ -530,11 +534,9 @@ void ss_tr_attn_fwd_f(const ss_tr_attn_desc *a, float *out, float *P, float *qr,
             if (slope != 0.0f) Pi[j] -= slope * (float)abs(i - j);
             if (Pi[j] > mx) mx = Pi[j];
         }
+        for (int j = 0; j < n_keys; j++) Pi[j] = ss_exp_fast(Pi[j] - mx);
         double sum = 0.0;
-        for (int j = 0; j < n_keys; j++) {
-            Pi[j] = expf(Pi[j] - mx);
-            sum += Pi[j];
-        }
+        for (int j = 0; j < n_keys; j++) sum += Pi[j];
         float inv = (float)(1.0 / sum);
         for (int j = 0; j < n_keys; j++) Pi[j] *= inv;
         for (int j = n_keys; j < T; j++) Pi[j] = 0.0f;
