@@ -5,7 +5,7 @@
  * cross-entropy, L is the loss itself. Each input and parameter element is perturbed by ±h and
  * (L(+h) − L(−h)) / 2h compared with the analytic gradient; the error reported is
  * ‖g − g_fd‖₂ / ‖g_fd‖₂ over the tensor, which must stay below 1e-6 (it is ~1e-10 in practice).
- * The float linear is checked against the double one, and the attention forward against the engine's
+ * The float twins (_f) are checked against the double forms, and the attention forward against the engine's
  * ss_mha_ref + ss_rope_apply_ref, so that trained models follow the conventions the engine loads. */
 #include <math.h>
 #include <stdint.h>
@@ -385,6 +385,125 @@ static void test_chain(void)
     free(cE), free(cg), free(cW1), free(cb1), free(cW2), free(dE), free(dg), free(dW1), free(db1), free(dW2);
 }
 
+
+/* ------------------------------------------------------------------------------------ float twins
+ * Each _f op against its double form on the same inputs (rounded to float first): relative error of every
+ * output and gradient, ‖f − d‖₂ / ‖d‖₂, below 1e-5 (float rounding, ~1e-7 in practice). */
+
+#define TWIN_TOL 1e-5
+
+static float *to_f(const double *x, size_t n)
+{
+    float *f = malloc(n * sizeof *f);
+    for (size_t i = 0; i < n; i++) f[i] = (float)x[i];
+    return f;
+}
+static double *round_f(double *x, size_t n) /* x rounded to float values, in place */
+{
+    for (size_t i = 0; i < n; i++) x[i] = (float)x[i];
+    return x;
+}
+static void twin(const char *name, const float *f, const double *d, size_t n)
+{
+    double num = 0.0, diff = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        num += d[i] * d[i];
+        diff += (f[i] - d[i]) * (f[i] - d[i]);
+    }
+    double rel = sqrt(diff) / (num > 0.0 ? sqrt(num) : 1.0);
+    printf("  %-38s n=%-4zu rel err %.3e\n", name, n, rel);
+    CHECK_MSG(rel < TWIN_TOL && num > 0.0, "%s: float twin differs, relative %.3e", name, rel);
+}
+
+static void test_float_twins(void)
+{
+    printf("float twins against the double forms\n");
+    enum { N = 4, D = 7, V = 9, NG = 240 };
+    /* embedding */
+    static const int32_t ids[N] = {3, 1, 3, 8};
+    double *tab = round_f(rnd(V * D, 1.0), V * D), *dy = round_f(rnd(N * D, 1.0), N * D);
+    double yd[N * D], dtd[V * D] = {0};
+    float yf[N * D], dtf[V * D] = {0}, *tabf = to_f(tab, V * D), *dyf = to_f(dy, N * D);
+    ss_tr_embed_fwd_d(yd, tab, ids, N, D);
+    ss_tr_embed_fwd_f(yf, tabf, ids, N, D);
+    ss_tr_embed_bwd_d(dtd, dy, ids, N, D);
+    ss_tr_embed_bwd_f(dtf, dyf, ids, N, D);
+    twin("embed y", yf, yd, N * D);
+    twin("embed dtable", dtf, dtd, V * D);
+    /* LayerNorm */
+    double *x = round_f(rnd(N * D, 2.0), N * D), *g = round_f(rnd(D, 0.3), D), *b = round_f(rnd(D, 0.5), D);
+    for (int c = 0; c < D; c++) g[c] = (float)(g[c] + 1.0);
+    double md[N], rd[N], dxd[N * D], dgd[D] = {0}, dbd[D] = {0};
+    float mf[N], rf[N], dxf[N * D], dgf[D] = {0}, dbf[D] = {0};
+    float *xf = to_f(x, N * D), *gf = to_f(g, D), *bf = to_f(b, D);
+    ss_tr_layernorm_fwd_d(yd, md, rd, x, g, b, N, D, 1e-5);
+    ss_tr_layernorm_fwd_f(yf, mf, rf, xf, gf, bf, N, D, 1e-5);
+    ss_tr_layernorm_bwd_d(dxd, dgd, dbd, dy, x, md, rd, g, N, D);
+    ss_tr_layernorm_bwd_f(dxf, dgf, dbf, dyf, xf, mf, rf, gf, N, D);
+    twin("layernorm y", yf, yd, N * D);
+    twin("layernorm dx", dxf, dxd, N * D);
+    twin("layernorm dg", dgf, dgd, D);
+    twin("layernorm db", dbf, dbd, D);
+    /* GELU over [−6, 6] */
+    double gx[NG], gy[NG], gdy[NG], gdx[NG];
+    float gxf[NG], gyf[NG], gdyf[NG], gdxf[NG];
+    for (int i = 0; i < NG; i++) {
+        gx[i] = (float)(-6.0 + 12.0 * i / (NG - 1)), gxf[i] = (float)gx[i];
+        gdy[i] = (float)urand(), gdyf[i] = (float)gdy[i];
+    }
+    ss_tr_gelu_fwd_d(gy, gx, NG);
+    ss_tr_gelu_fwd_f(gyf, gxf, NG);
+    ss_tr_gelu_bwd_d(gdx, gdy, gx, NG);
+    ss_tr_gelu_bwd_f(gdxf, gdyf, gxf, NG);
+    twin("gelu y", gyf, gy, NG);
+    twin("gelu dx", gdxf, gdx, NG);
+    /* cross-entropy, one row ignored */
+    static const int32_t tg[N] = {2, -1, 8, 0};
+    double *z = round_f(rnd(N * V, 3.0), N * V), pd[N * V], dzd[N * V];
+    float *zf = to_f(z, N * V), pf[N * V], dzf[N * V];
+    double ld = ss_tr_xent_fwd_d(pd, z, tg, N, V), lf = ss_tr_xent_fwd_f(pf, zf, tg, N, V);
+    CHECK_MSG(fabs(lf - ld) < 1e-6 * ld, "xent loss %.9g vs %.9g", lf, ld);
+    ss_tr_xent_bwd_d(dzd, pd, tg, N, V, 0.7);
+    ss_tr_xent_bwd_f(dzf, pf, tg, N, V, 0.7);
+    twin("xent probs", pf, pd, N * V);
+    twin("xent dz", dzf, dzd, N * V);
+    free(tab), free(dy), free(tabf), free(dyf), free(x), free(g), free(b), free(xf), free(gf), free(bf), free(z),
+        free(zf);
+    /* attention: causal; ALiBi; RoPE (half pairing, all columns) */
+    enum { T = 6, DH = 4 };
+    double cs[T * DH / 2], sn[T * DH / 2];
+    ss_tr_rope_tables_d(cs, sn, T, DH, 10000.0);
+    for (int k = 0; k < 3; k++) {
+        ss_tr_attn_desc a = {.T = T, .d_h = DH, .scale = 0.5, .causal = 1, .alibi_slope = k == 1 ? 0.25 : 0.0,
+                             .rot_dims = k == 2 ? DH : 0, .pairing = SS_ROPE_HALF, .rope_cos = cs, .rope_sin = sn};
+        size_t n = T * DH;
+        double *q = round_f(rnd(n, 1.5), n), *kk = round_f(rnd(n, 1.5), n), *v = round_f(rnd(n, 1.0), n);
+        double *dout = round_f(rnd(n, 1.0), n);
+        double out[T * DH], P[T * T], qr[T * DH], kr[T * DH], dq[T * DH], dk[T * DH], dv[T * DH], ws[T];
+        float *qf = to_f(q, n), *kf = to_f(kk, n), *vf = to_f(v, n), *doutf = to_f(dout, n);
+        float outf[T * DH], Pf[T * T], qrf[T * DH], krf[T * DH], dqf[T * DH], dkf[T * DH], dvf[T * DH], wsf[T * T];
+        ss_tr_attn_fwd_d(&a, out, P, qr, kr, q, kk, v);
+        ss_tr_attn_fwd_f(&a, outf, Pf, qrf, krf, qf, kf, vf);
+        ss_tr_attn_bwd_d(&a, dq, dk, dv, dout, P, qr, kr, v, ws);
+        ss_tr_attn_bwd_f(&a, dqf, dkf, dvf, doutf, Pf, qrf, krf, vf, wsf);
+        static const char *const names[3] = {"causal", "alibi", "rope"};
+        char nm[64];
+        snprintf(nm, sizeof nm, "attn %s out", names[k]);
+        twin(nm, outf, out, n);
+        snprintf(nm, sizeof nm, "attn %s P", names[k]);
+        twin(nm, Pf, P, T * T);
+        for (int i = 0; i < T; i++)
+            for (int j = i + 1; j < T; j++) CHECK(Pf[i * T + j] == 0.0f); /* masked: exact zeros */
+        snprintf(nm, sizeof nm, "attn %s dq", names[k]);
+        twin(nm, dqf, dq, n);
+        snprintf(nm, sizeof nm, "attn %s dk", names[k]);
+        twin(nm, dkf, dk, n);
+        snprintf(nm, sizeof nm, "attn %s dv", names[k]);
+        twin(nm, dvf, dv, n);
+        free(q), free(kk), free(v), free(dout), free(qf), free(kf), free(vf), free(doutf);
+    }
+}
+
 int main(void)
 {
     test_linear();
@@ -395,5 +514,6 @@ int main(void)
     test_rope();
     test_attention();
     test_chain();
+    test_float_twins();
     TEST_END();
 }
