@@ -18,7 +18,9 @@
  *     o = (A·v)·W_denseᵀ + b_dense                                      -> attn_out[l]
  *     r = apply_residual_connection_post_layernorm ? a : x;  x = r + o
  *     a = LayerNorm_post(x);  r = (post-LN residual) ? a : x;  x = r + GELU_tanh(a·W_4hᵀ + b_4h)·W_hᵀ + b_h
- *   hidden[L] = ln_f(x) (HF's last hidden state); x itself -> hidden_prenorm. */
+ *   hidden[L] = ln_f(x) (HF's last hidden state); x itself -> hidden_prenorm.
+ * Post-LN (config.json "sinkscope_post_ln": true, sinkscope's extension for trained models, hfconfig.h):
+ *   x = LayerNorm_in(x + attn(x));  x = LayerNorm_post(x + MLP(x)); no ln_f: hidden[L] = hidden_prenorm = x. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +45,10 @@ typedef struct {
     int L, H, d_h, d, d_ff, V, P;
     float eps;
     int residual_post_ln;
+    int post_ln;                /* 1: x = LN(x + f(x)) per sublayer, no ln_f (lnf_g, lnf_b NULL) */
     const float *word;          /* [V][d] */
     const float *lne_g, *lne_b; /* [d] word_embeddings_layernorm */
-    const float *lnf_g, *lnf_b; /* [d] ln_f */
+    const float *lnf_g, *lnf_b; /* [d] ln_f (pre-LN only) */
     bloom_layer *layers;        /* [L] */
     ss_posenc pe;               /* the positional encoding in use (native: ALiBi with ss_alibi_slopes) */
     ss_scratch s;               /* proj [T][3d], ctx [T][d], ff [T][4d], xn and tmp [T][d] */
@@ -77,6 +80,7 @@ static ss_status bloom_load(const ss_hfconfig *cfg, const ss_safetensors *sf, vo
     b->P = in->max_positions;
     b->eps = (float)cfg->layer_norm_eps;
     b->residual_post_ln = cfg->residual_post_ln;
+    b->post_ln = cfg->post_ln;
     ss_scratch_init(&b->s, b->d, 3 * b->d, b->d, b->d_ff, 0, 0.0);
     const int64_t d = b->d, dff = b->d_ff;
 
@@ -92,8 +96,10 @@ static ss_status bloom_load(const ss_hfconfig *cfg, const ss_safetensors *sf, vo
     SS_TRY(ss_bind(sf, pfx, "word_embeddings.weight", 2, b->V, d, &b->word));
     SS_TRY(ss_bind(sf, pfx, "word_embeddings_layernorm.weight", 1, d, 0, &b->lne_g));
     SS_TRY(ss_bind(sf, pfx, "word_embeddings_layernorm.bias", 1, d, 0, &b->lne_b));
-    SS_TRY(ss_bind(sf, pfx, "ln_f.weight", 1, d, 0, &b->lnf_g));
-    SS_TRY(ss_bind(sf, pfx, "ln_f.bias", 1, d, 0, &b->lnf_b));
+    if (!b->post_ln) {
+        SS_TRY(ss_bind(sf, pfx, "ln_f.weight", 1, d, 0, &b->lnf_g));
+        SS_TRY(ss_bind(sf, pfx, "ln_f.bias", 1, d, 0, &b->lnf_b));
+    }
     for (int l = 0; l < b->L; l++) {
         bloom_layer *ly = &b->layers[l];
         char n[128];
@@ -149,8 +155,12 @@ static ss_status bloom_forward(void *state, const int32_t *ids, int n, ss_captur
         float *xout = l + 1 < b->L ? cap->hidden + (size_t)(l + 1) * td : cap->hidden_prenorm; /* [T][d] */
         float *ao = cap->attn_out + (size_t)l * td;                                            /* [T][d] */
 
-        ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, b->eps);
-        ss_matmul(proj, xn, ly->w_qkv, ly->b_qkv, T, d, 3 * d);
+        const float *a = xin; /* [T][d] the attention's input: LayerNorm_in(x), or x itself under post-LN */
+        if (!b->post_ln) {
+            ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, b->eps);
+            a = xn;
+        }
+        ss_matmul(proj, a, ly->w_qkv, ly->b_qkv, T, d, 3 * d);
         ss_gather_heads(cap->q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, 3 * d_h);
         ss_gather_heads(cap->k_pre + l * hn, proj, T, H, d_h, 3 * d, d_h, 3 * d_h);
         ss_gather_heads(cap->v + l * hn, proj, T, H, d_h, 3 * d, 2 * d_h, 3 * d_h);
@@ -159,14 +169,24 @@ static ss_status bloom_forward(void *state, const int32_t *ids, int n, ss_captur
         memcpy(xout, b->residual_post_ln ? xn : xin, td * sizeof(float));
         ss_add_inplace(xout, ao, td);
 
-        ss_layernorm_ref(xn, xout, ly->ln2_g, ly->ln2_b, T, d, b->eps);
-        if (b->residual_post_ln) memcpy(xout, xn, td * sizeof(float));
-        ss_matmul(ff, xn, ly->w_up, ly->b_up, T, d, b->d_ff);
+        const float *mi = xn; /* [T][d] the MLP's input */
+        if (b->post_ln) {
+            ss_layernorm_ref(xout, xout, ly->ln1_g, ly->ln1_b, T, d, b->eps);
+            mi = xout;
+        } else {
+            ss_layernorm_ref(xn, xout, ly->ln2_g, ly->ln2_b, T, d, b->eps);
+            if (b->residual_post_ln) memcpy(xout, xn, td * sizeof(float));
+        }
+        ss_matmul(ff, mi, ly->w_up, ly->b_up, T, d, b->d_ff);
         ss_act_apply(SS_ACT_GELU_TANH, ff, (size_t)T * b->d_ff);
         ss_matmul(tmp, ff, ly->w_down, ly->b_down, T, b->d_ff, d);
         ss_add_inplace(xout, tmp, td);
+        if (b->post_ln) ss_layernorm_ref(xout, xout, ly->ln2_g, ly->ln2_b, T, d, b->eps);
     }
-    ss_layernorm_ref(cap->hidden + (size_t)b->L * td, cap->hidden_prenorm, b->lnf_g, b->lnf_b, T, d, b->eps);
+    if (b->post_ln)
+        memcpy(cap->hidden + (size_t)b->L * td, cap->hidden_prenorm, td * sizeof(float));
+    else
+        ss_layernorm_ref(cap->hidden + (size_t)b->L * td, cap->hidden_prenorm, b->lnf_g, b->lnf_b, T, d, b->eps);
 done:
     return st;
 }

@@ -388,6 +388,12 @@ static ss_status read_bloom(const json_t *root, const char *path, ss_hfconfig *c
     cfg->layer_norm_eps = 1e-5;
     SS_TRY(opt_num(root, path, "layer_norm_epsilon", 0.0, 1.0, &cfg->layer_norm_eps));
     SS_TRY(opt_bool(root, path, "apply_residual_connection_post_layernorm", &cfg->residual_post_ln));
+    SS_TRY(opt_bool(root, path, "sinkscope_post_ln", &cfg->post_ln)); /* sinkscope's own key (hfconfig.h) */
+    if (cfg->post_ln && cfg->residual_post_ln) {
+        st = ss_fail(SS_ERR_INPUT, "%s: sinkscope_post_ln and apply_residual_connection_post_layernorm are both true",
+                     path);
+        goto done;
+    }
     snprintf(cfg->hidden_act, sizeof cfg->hidden_act, "bloom_gelu");
     SS_TRY(read_decoder_common(root, path, cfg, "bloom", "alibi"));
 done:
@@ -430,6 +436,11 @@ static ss_status read_neox(const json_t *root, const char *path, ss_hfconfig *cf
     SS_TRY(opt_num(root, path, "layer_norm_eps", 0.0, 1.0, &cfg->layer_norm_eps));
     cfg->parallel_residual = 1;
     SS_TRY(opt_bool(root, path, "use_parallel_residual", &cfg->parallel_residual));
+    SS_TRY(opt_bool(root, path, "sinkscope_post_ln", &cfg->post_ln)); /* sinkscope's own key (hfconfig.h) */
+    if (cfg->post_ln && cfg->parallel_residual) {
+        st = ss_fail(SS_ERR_INPUT, "%s: sinkscope_post_ln needs use_parallel_residual false", path);
+        goto done;
+    }
     cfg->attention_bias = 1;
     SS_TRY(opt_bool(root, path, "attention_bias", &cfg->attention_bias));
     SS_TRY(read_decoder_common(root, path, cfg, "gpt_neox", cfg->rope_dims > 0 ? "rope" : "none"));

@@ -10,21 +10,24 @@
  *             n_positions|max_position_embeddings, vocab_size, n_inner (null: 4·d),
  *             activation_function ("gelu_new"), layer_norm_epsilon (1e-5), scale_attn_weights (true),
  *             scale_attn_by_inverse_layer_idx (false). Learned absolute positions.
- *             sinkscope_post_ln (false): a sinkscope extension that Hugging Face does not read, written by
- *             `sinkscope train` (engine/train/export.h) for post-LN models: each sublayer is x = LN(x + f(x))
- *             (ln_1 after the attention, ln_2 after the MLP) and there is no ln_f.
+ *             sinkscope_post_ln (false): see below.
  *   llama     hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads (= heads),
  *             head_dim (hidden_size / heads), intermediate_size, vocab_size, max_position_embeddings,
  *             hidden_act ("silu"), rms_norm_eps (1e-6), rope_theta (10000), rope_scaling (null only),
  *             attention_bias (false), mlp_bias (false only). RoPE over the whole head, half-split pairs.
  *   bloom     hidden_size|n_embed, n_layer|num_hidden_layers, n_head|num_attention_heads, vocab_size,
- *             layer_norm_epsilon (1e-5), apply_residual_connection_post_layernorm (false); d_ff = 4·d.
+ *             layer_norm_epsilon (1e-5), apply_residual_connection_post_layernorm (false); d_ff = 4·d;
+ *             sinkscope_post_ln (false; not with apply_residual_connection_post_layernorm).
  *             ALiBi has no position limit: max_positions is seq_length or max_position_embeddings when
  *             present, else 2048 (BLOOM's training length).
  *   gpt_neox  hidden_size, num_hidden_layers, num_attention_heads, intermediate_size, vocab_size,
  *             max_position_embeddings, hidden_act ("gelu"), rotary_pct (0.25), rotary_emb_base (10000),
  *             rope_scaling (null only), layer_norm_eps (1e-5), use_parallel_residual (true),
- *             attention_bias (true). RoPE over the first int(d_h · rotary_pct) columns, half-split.
+ *             attention_bias (true), sinkscope_post_ln (false; needs use_parallel_residual false). RoPE over
+ *             the first int(d_h · rotary_pct) columns, half-split.
+ *   sinkscope_post_ln (gpt2, bloom, gpt_neox) is a sinkscope extension that Hugging Face does not read, written
+ *             by `sinkscope train` (engine/train/export.h) for post-LN models: each sublayer is x = LN(x + f(x))
+ *             (the first norm after the attention, the second after the MLP) and there is no final norm.
  *   gemma3_text  hidden_size, num_hidden_layers, num_attention_heads, intermediate_size, vocab_size;
  *             with transformers' Gemma3TextConfig defaults: num_key_value_heads (4), head_dim (256),
  *             max_position_embeddings (131072), query_pre_attn_scalar (256), rope_theta (1e6, the global
@@ -68,7 +71,7 @@ typedef struct {
     int residual_post_ln;         /* bloom apply_residual_connection_post_layernorm */
     int scale_attn_weights;       /* gpt2: scores divided by √d_h */
     int scale_attn_by_layer;      /* gpt2 scale_attn_by_inverse_layer_idx: scores also divided by l+1 */
-    int post_ln;                  /* gpt2 sinkscope_post_ln: x = LN(x + f(x)) per sublayer, no final norm */
+    int post_ln;                  /* sinkscope_post_ln (gpt2, bloom, gpt_neox): x = LN(x + f(x)), no final norm */
     /* gemma3 */
     double rope_local_theta;      /* RoPE base of the sliding-window (local) layers; rope_theta: the global ones */
     double query_pre_attn_scalar; /* scores are scaled by query_pre_attn_scalar^-0.5 */

@@ -21,7 +21,10 @@
  *     parallel residual:   x = x + o + MLP(LayerNorm_post(x))
  *     sequential residual: x = x + o;  x = x + MLP(LayerNorm_post(x))
  *     with MLP(a) = GELU(a·W_4hᵀ + b_4h)·W_hᵀ + b_h
- *   hidden[L] = final_layer_norm(x) (HF's last hidden state); x itself -> hidden_prenorm. */
+ *   hidden[L] = final_layer_norm(x) (HF's last hidden state); x itself -> hidden_prenorm.
+ * Post-LN (config.json "sinkscope_post_ln": true, sinkscope's extension for trained models, hfconfig.h; sequential
+ * residual only): x = LayerNorm_in(x + attn(x));  x = LayerNorm_post(x + MLP(x)); no final_layer_norm:
+ * hidden[L] = hidden_prenorm = x. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,9 +50,10 @@ typedef struct {
     float eps;
     ss_act act;
     int rope_dims, parallel;
+    int post_ln;                /* 1: x = LN(x + f(x)) per sublayer, no final norm (lnf_g, lnf_b NULL) */
     ss_rope_pairing pairing;
     const float *embed;         /* [V][d] embed_in */
-    const float *lnf_g, *lnf_b; /* [d] final_layer_norm */
+    const float *lnf_g, *lnf_b; /* [d] final_layer_norm (pre-LN only) */
     neox_layer *layers;         /* [L] */
     ss_posenc pe;               /* the positional encoding in use (native: RoPE over rope_dims, θ) */
     ss_scratch s;               /* proj [T][3d], ctx [T][d], ff [T][d_ff], xn and tmp [T][d] */
@@ -83,6 +87,7 @@ static ss_status neox_load(const ss_hfconfig *cfg, const ss_safetensors *sf, voi
     m->rope_dims = cfg->rope_dims;
     m->pairing = cfg->rope_pairing;
     m->parallel = cfg->parallel_residual;
+    m->post_ln = cfg->post_ln;
     int act = ss_act_from_name(cfg->hidden_act);
     if (act < 0) {
         st = ss_fail(SS_ERR_INPUT, "GPT-NeoX: activation '%s' is not supported", cfg->hidden_act);
@@ -96,8 +101,10 @@ static ss_status neox_load(const ss_hfconfig *cfg, const ss_safetensors *sf, voi
     static const char *const prefixes[] = {"", "gpt_neox."};
     const char *pfx = ss_find_prefix(sf, "embed_in.weight", prefixes, 2);
     SS_TRY(ss_bind(sf, pfx, "embed_in.weight", 2, m->V, d, &m->embed));
-    SS_TRY(ss_bind(sf, pfx, "final_layer_norm.weight", 1, d, 0, &m->lnf_g));
-    SS_TRY(ss_bind(sf, pfx, "final_layer_norm.bias", 1, d, 0, &m->lnf_b));
+    if (!m->post_ln) {
+        SS_TRY(ss_bind(sf, pfx, "final_layer_norm.weight", 1, d, 0, &m->lnf_g));
+        SS_TRY(ss_bind(sf, pfx, "final_layer_norm.bias", 1, d, 0, &m->lnf_b));
+    }
     m->layers = calloc((size_t)m->L, sizeof *m->layers);
     if (!m->layers) {
         st = ss_fail(SS_ERR_NOMEM, "out of memory loading GPT-NeoX");
@@ -159,8 +166,12 @@ static ss_status neox_forward(void *state, const int32_t *ids, int n, ss_capture
         float *xout = l + 1 < m->L ? cap->hidden + (size_t)(l + 1) * td : cap->hidden_prenorm; /* [T][d] */
         float *ao = cap->attn_out + (size_t)l * td;                                            /* [T][d] */
 
-        ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, m->eps);
-        ss_matmul(proj, xn, ly->w_qkv, ly->b_qkv, T, d, 3 * d);
+        const float *a = xin; /* [T][d] the attention's input: LayerNorm_in(x), or x itself under post-LN */
+        if (!m->post_ln) {
+            ss_layernorm_ref(xn, xin, ly->ln1_g, ly->ln1_b, T, d, m->eps);
+            a = xn;
+        }
+        ss_matmul(proj, a, ly->w_qkv, ly->b_qkv, T, d, 3 * d);
         ss_gather_heads(cap->q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, 3 * d_h);
         ss_gather_heads(cap->k_pre + l * hn, proj, T, H, d_h, 3 * d, d_h, 3 * d_h);
         ss_gather_heads(cap->v + l * hn, proj, T, H, d_h, 3 * d, 2 * d_h, 3 * d_h);
@@ -168,14 +179,20 @@ static ss_status neox_forward(void *state, const int32_t *ids, int n, ss_capture
         ss_matmul(ao, m->s.ctx, ly->w_o, ly->b_o, T, d, d);
 
         /* the MLP reads LayerNorm_post of x (parallel) or of x + o (sequential) */
+        const float *mi = xn; /* [T][d] the MLP's input */
         if (m->parallel) {
             ss_layernorm_ref(xn, xin, ly->ln2_g, ly->ln2_b, T, d, m->eps);
+        } else if (m->post_ln) {
+            memcpy(xout, xin, td * sizeof(float));
+            ss_add_inplace(xout, ao, td);
+            ss_layernorm_ref(xout, xout, ly->ln1_g, ly->ln1_b, T, d, m->eps);
+            mi = xout;
         } else {
             memcpy(xout, xin, td * sizeof(float));
             ss_add_inplace(xout, ao, td);
             ss_layernorm_ref(xn, xout, ly->ln2_g, ly->ln2_b, T, d, m->eps);
         }
-        ss_matmul(ff, xn, ly->w_up, ly->b_up, T, d, m->d_ff);
+        ss_matmul(ff, mi, ly->w_up, ly->b_up, T, d, m->d_ff);
         ss_act_apply(m->act, ff, (size_t)T * m->d_ff);
         ss_matmul(tmp, ff, ly->w_down, ly->b_down, T, m->d_ff, d);
         if (m->parallel) {
@@ -183,9 +200,13 @@ static ss_status neox_forward(void *state, const int32_t *ids, int n, ss_capture
             for (size_t i = 0; i < td; i++) xout[i] = (tmp[i] + ao[i]) + xin[i];
         } else {
             ss_add_inplace(xout, tmp, td);
+            if (m->post_ln) ss_layernorm_ref(xout, xout, ly->ln2_g, ly->ln2_b, T, d, m->eps);
         }
     }
-    ss_layernorm_ref(cap->hidden + (size_t)m->L * td, cap->hidden_prenorm, m->lnf_g, m->lnf_b, T, d, m->eps);
+    if (m->post_ln)
+        memcpy(cap->hidden + (size_t)m->L * td, cap->hidden_prenorm, td * sizeof(float));
+    else
+        ss_layernorm_ref(cap->hidden + (size_t)m->L * td, cap->hidden_prenorm, m->lnf_g, m->lnf_b, T, d, m->eps);
 done:
     return st;
 }

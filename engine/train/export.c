@@ -181,13 +181,14 @@ static ss_status tensors_fused(tlist *t, const ss_tr_export_model *m, int bloom)
         SS_TRY(view(t, NAME("%s", "word_embeddings.weight"), m->n_vocab, d, m->wte));
         SS_TRY(view(t, NAME("%s", "word_embeddings_layernorm.weight"), d, 0, m->emb_ln_g));
         SS_TRY(view(t, NAME("%s", "word_embeddings_layernorm.bias"), d, 0, m->emb_ln_b));
-        SS_TRY(view(t, NAME("%s", "ln_f.weight"), d, 0, m->lnf_g));
-        SS_TRY(view(t, NAME("%s", "ln_f.bias"), d, 0, m->lnf_b));
     } else {
         SS_TRY(view(t, NAME("%s", "embed_in.weight"), m->n_vocab, d, m->wte));
         SS_TRY(view(t, "embed_out.weight", m->n_vocab, d, m->wte)); /* the untied head, a copy of wte */
-        SS_TRY(view(t, NAME("%s", "final_layer_norm.weight"), d, 0, m->lnf_g));
-        SS_TRY(view(t, NAME("%s", "final_layer_norm.bias"), d, 0, m->lnf_b));
+    }
+    if (!m->post_ln) {
+        const char *lnf = bloom ? "ln_f" : "final_layer_norm";
+        SS_TRY(view(t, NAME("%s.weight", lnf), d, 0, m->lnf_g));
+        SS_TRY(view(t, NAME("%s.bias", lnf), d, 0, m->lnf_b));
     }
     const char *layers = bloom ? "h" : "layers", *attn = bloom ? "self_attention" : "attention";
     for (int l = 0; l < m->n_layers; l++) {
@@ -229,11 +230,6 @@ static ss_status check_model(const char *dir, const ss_tr_export_model *m)
         return ss_fail(SS_ERR_INPUT, "export %s: n_vocab is %d; the byte vocabulary %s BOS has %d", dir, m->n_vocab,
                        m->bos_id >= 0 ? "with" : "without", want_vocab);
     if (!(m->ln_eps > 0.0f)) return ss_fail(SS_ERR_INPUT, "export %s: ln_eps must be positive", dir);
-    if (m->post_ln && m->pe != SS_TR_PE_LEARNED && m->pe != SS_TR_PE_SINUSOIDAL)
-        return ss_fail(SS_ERR_UNSUPPORTED,
-                       "export %s: post-LN is exported as gpt2 only (learned or sinusoidal positions); the engine has "
-                       "no post-LN loader for %s (gpt_neox / bloom)",
-                       dir, ss_tr_posenc_name(m->pe));
     if (m->pe == SS_TR_PE_ALIBI && m->d_ff != 4 * m->d_model)
         return ss_fail(SS_ERR_UNSUPPORTED, "export %s: alibi is exported as bloom, whose MLP is 4·d_model = %d wide; d_ff is %d",
                        dir, 4 * m->d_model, m->d_ff);
@@ -262,6 +258,17 @@ static ss_status check_model(const char *dir, const ss_tr_export_model *m)
 static void put(json_t *o, const char *key, json_t *v, int *ok)
 {
     if (!v || json_object_set_new(o, key, v) != 0) *ok = 0;
+}
+
+/* A float as the shortest decimal that reads back as the same float (1e-05, not 9.9999997473787516e-06). */
+static json_t *json_float(float x)
+{
+    char buf[32];
+    for (int prec = 6; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)x);
+        if (strtof(buf, NULL) == x) break;
+    }
+    return json_real(strtod(buf, NULL));
 }
 
 static json_t *token_or_null(int id) { return id >= 0 ? json_integer(id) : json_null(); }
@@ -295,7 +302,7 @@ static ss_status build_config(const char *dir, const ss_tr_export_model *m, json
         put(c, "n_positions", json_integer(m->n_ctx), &ok);
         put(c, "n_ctx", json_integer(m->n_ctx), &ok);
         put(c, "activation_function", json_string("gelu_new"), &ok);
-        put(c, "layer_norm_epsilon", json_real(m->ln_eps), &ok);
+        put(c, "layer_norm_epsilon", json_float(m->ln_eps), &ok);
         put(c, "scale_attn_weights", json_true(), &ok);
         put(c, "scale_attn_by_inverse_layer_idx", json_false(), &ok);
         put(c, "reorder_and_upcast_attn", json_false(), &ok);
@@ -303,7 +310,6 @@ static ss_status build_config(const char *dir, const ss_tr_export_model *m, json
         put(c, "embd_pdrop", json_real(0.0), &ok);
         put(c, "attn_pdrop", json_real(0.0), &ok);
         put(c, "tie_word_embeddings", json_true(), &ok);
-        if (m->post_ln) put(c, "sinkscope_post_ln", json_true(), &ok);
         break;
     case SS_TR_PE_ROPE:
     case SS_TR_PE_NONE:
@@ -317,7 +323,7 @@ static ss_status build_config(const char *dir, const ss_tr_export_model *m, json
         put(c, "hidden_act", json_string("gelu_new"), &ok);
         put(c, "rotary_pct", json_real(m->pe == SS_TR_PE_ROPE ? 1.0 : 0.0), &ok);
         put(c, "rotary_emb_base", json_integer(10000), &ok);
-        put(c, "layer_norm_eps", json_real(m->ln_eps), &ok);
+        put(c, "layer_norm_eps", json_float(m->ln_eps), &ok);
         put(c, "use_parallel_residual", json_false(), &ok);
         put(c, "attention_bias", json_true(), &ok);
         put(c, "attention_dropout", json_real(0.0), &ok);
@@ -331,13 +337,14 @@ static ss_status build_config(const char *dir, const ss_tr_export_model *m, json
         put(c, "n_layer", json_integer(m->n_layers), &ok);
         put(c, "n_head", json_integer(m->n_heads), &ok);
         put(c, "seq_length", json_integer(m->n_ctx), &ok);
-        put(c, "layer_norm_epsilon", json_real(m->ln_eps), &ok);
+        put(c, "layer_norm_epsilon", json_float(m->ln_eps), &ok);
         put(c, "apply_residual_connection_post_layernorm", json_false(), &ok);
         put(c, "hidden_dropout", json_real(0.0), &ok);
         put(c, "attention_dropout", json_real(0.0), &ok);
         put(c, "tie_word_embeddings", json_true(), &ok);
         break;
     }
+    if (m->post_ln) put(c, "sinkscope_post_ln", json_true(), &ok); /* sinkscope's extension (hfconfig.h) */
     put(c, "vocab_size", json_integer(m->n_vocab), &ok);
     put(c, "bos_token_id", token_or_null(m->bos_id), &ok);
     put(c, "eos_token_id", token_or_null(m->bos_id), &ok);

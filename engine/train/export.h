@@ -16,15 +16,17 @@
  *   learned, sinusoidal  gpt2 (GPT2LMHeadModel names under "transformer."): c_attn = [q | k | v] as one Conv1D,
  *                        every Conv1D weight stored [in][out] (transposed); wpe holds the learned or the fixed
  *                        sinusoidal table; activation_function gelu_new; lm_head tied (not stored).
- *                        Post-LN: "sinkscope_post_ln": true (a sinkscope extension, hfconfig.h; Hugging Face
- *                        does not read it) and no ln_f.
  *   rope, none           gpt_neox (GPTNeoXForCausalLM names): query_key_value fused per head, rows [H][3][d_h];
  *                        use_parallel_residual false; rotary_pct 1 (rope) or 0 (none), rotary_emb_base 10000;
  *                        hidden_act gelu_new; embed_out = a copy of wte (tie_word_embeddings false).
  *   alibi                bloom (BloomForCausalLM names under "transformer."): query_key_value fused per head as
  *                        for gpt_neox; word_embeddings_layernorm = emb_ln; BLOOM's MLP is 4d wide, so d_ff must
  *                        be 4·d_model; lm_head tied.
- *   post_ln with rope, none or alibi: SS_ERR_UNSUPPORTED (no loader for it).
+ *   post-LN (any encoding): config.json "sinkscope_post_ln": true (a sinkscope extension that gpt2.c, neox.c and
+ *                        bloom.c read, hfconfig.h; Hugging Face does not read it, so transformers computes such a
+ *                        checkpoint as pre-LN, wrongly) and no final LN tensor; the block norms are written as
+ *                        ln_1 / ln_2 (input_layernorm / post_attention_layernorm): LN1 after the attention, LN2
+ *                        after the MLP.
  * Every config has max positions = n_ctx (bloom: seq_length), bos_token_id = eos_token_id = bos_id (null when
  * bos_id < 0), and metadata_json under "sinkscope_train". The engine's default BOS policy for these model types is
  * none (as for GPT-2): a BOS is prepended only when a sweep asks for it (`bos: add`).
@@ -68,7 +70,7 @@ const char *ss_tr_posenc_name(ss_tr_posenc pe);
 /* Writes dir/config.json, dir/model.safetensors, dir/tokenizer.json (creating dir and its parents; each file
  * written to a temp name and renamed, config.json last, so a crash never leaves a half-written checkpoint that
  * loads). An inconsistent model (sizes, a missing tensor, bad metadata_json): SS_ERR_INPUT; a combination no
- * loader supports (post-LN without gpt2, alibi with d_ff != 4·d_model): SS_ERR_UNSUPPORTED; a write failure:
+ * loader supports (alibi with d_ff != 4·d_model): SS_ERR_UNSUPPORTED; a write failure:
  * SS_ERR_IO. Existing files of the same names are replaced. */
 ss_status ss_tr_export(const char *dir, const ss_tr_export_model *m);
 

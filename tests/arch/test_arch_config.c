@@ -77,7 +77,8 @@ static void test_gpt2(void)
     CHECK(in->bos_id == -1 && in->eos_id == -1 && in->cls_id == -1 && in->sep_id == -1 && in->pad_id == -1);
     CHECK_STREQ(cfg.hidden_act, "gelu_new");
     CHECK_NEAR(cfg.layer_norm_eps, 1e-5, 0);
-    CHECK(cfg.scale_attn_weights == 1 && cfg.scale_attn_by_layer == 0 && cfg.rope_dims == 0);
+    CHECK(cfg.scale_attn_weights == 1 && cfg.scale_attn_by_layer == 0 && cfg.rope_dims == 0 && cfg.post_ln == 0);
+    CHECK(read_cfg("{" GPT2 ", \"sinkscope_post_ln\": true}", &cfg) == SS_OK && cfg.post_ln == 1);
 
     /* the nn.Module spellings, n_inner, flags, ids (eos as a list) */
     CHECK(read_cfg("{\"model_type\": \"gpt2\", \"hidden_size\": 32, \"num_hidden_layers\": 1, "
@@ -174,6 +175,14 @@ static void test_bloom(void)
     expect_fail("bloom heads do not divide",
                 "{\"model_type\": \"bloom\", \"hidden_size\": 48, \"n_layer\": 2, \"n_head\": 5, \"vocab_size\": 9}",
                 SS_ERR_FORMAT, "not a multiple");
+    /* sinkscope's post-LN extension (hfconfig.h), not together with BLOOM's own post-LN residual */
+    CHECK(cfg.post_ln == 0);
+    CHECK(read_cfg("{" BLOOM ", \"sinkscope_post_ln\": true}", &cfg) == SS_OK && cfg.post_ln == 1);
+    expect_fail("bloom two post-LN flags",
+                "{" BLOOM ", \"sinkscope_post_ln\": true, \"apply_residual_connection_post_layernorm\": true}",
+                SS_ERR_INPUT, "sinkscope_post_ln and apply_residual_connection_post_layernorm");
+    expect_fail("bloom post-LN not a bool", "{" BLOOM ", \"sinkscope_post_ln\": 1}", SS_ERR_FORMAT,
+                "'sinkscope_post_ln' is not true or false");
 }
 
 static void test_neox(void)
@@ -205,6 +214,10 @@ static void test_neox(void)
     expect_fail("gpt_neox silu", "{" NEOX ", \"hidden_act\": \"silu\"}", SS_ERR_INPUT, "hidden_act 'silu'");
     expect_fail("gpt_neox rope_scaling", "{" NEOX ", \"rope_scaling\": {\"type\": \"dynamic\"}}", SS_ERR_INPUT,
                 "'rope_scaling' is set");
+    CHECK(read_cfg("{" NEOX ", \"use_parallel_residual\": false, \"sinkscope_post_ln\": true}", &cfg) == SS_OK);
+    CHECK(cfg.post_ln == 1);
+    expect_fail("gpt_neox post-LN parallel", "{" NEOX ", \"sinkscope_post_ln\": true}", SS_ERR_INPUT,
+                "sinkscope_post_ln needs use_parallel_residual false");
 }
 
 /* The tiny llama's weights under configs that do not match them: the error names file and tensor. */
