@@ -181,7 +181,7 @@ typedef struct {
     int seen_n_layers, seen_d_model, seen_n_heads, seen_n_ctx, seen_d_ff, seen_train, seen_steps, seen_batch,
         seen_lr, seen_lr_min;
     char *train_raw, *heldout_raw;
-    const yaml_node_t *heads_node, *dff_node, *norm_node, *lr_min_node, *warmup_node;
+    const yaml_node_t *heads_node, *dff_node, *lr_min_node, *warmup_node;
 } fields;
 
 static const char *const pe_names[] = {"learned", "sinusoidal", "rope", "alibi", "none"}; /* ss_tr_posenc order */
@@ -201,7 +201,6 @@ static void model_field(pctx *c, const char *k, const yaml_node_t *v, void *ud)
     } else if (!strcmp(k, "norm")) {
         static const char *const norms[] = {"pre", "post"};
         get_enum(c, v, k, norms, 2, &a->post_ln);
-        f->norm_node = v;
     } else if (!strcmp(k, "bos")) {
         int bos;
         if (get_bool(c, v, k, &bos)) a->bos_id = bos ? 256 : -1;
@@ -318,10 +317,7 @@ ss_status ss_tr_config_parse(const char *text, size_t len, const char *file, ss_
         else if (f.seen_d_model && f.seen_n_heads && a->pe == SS_TR_PE_ROPE && (a->d_model / a->n_heads) % 2)
             perr(&c, f.heads_node, "rope needs an even head width; d_model/n_heads = %d", a->d_model / a->n_heads);
         if (!f.seen_d_ff) a->d_ff = 4 * a->d_model;
-        /* what the checkpoint export can write (export.h): post-LN only as gpt2, BLOOM's MLP 4·d wide */
-        if (a->post_ln && (a->pe == SS_TR_PE_ROPE || a->pe == SS_TR_PE_NONE || a->pe == SS_TR_PE_ALIBI))
-            perr(&c, f.norm_node, "'norm' = post is only exportable with posenc learned or sinusoidal (got %s)",
-                 ss_tr_posenc_name(a->pe));
+        /* what the checkpoint export can write (export.h): BLOOM's MLP is 4·d wide */
         if (a->pe == SS_TR_PE_ALIBI && f.seen_d_ff && a->d_ff != 4 * a->d_model)
             perr(&c, f.dff_node, "'d_ff' must be 4·d_model = %d with posenc alibi (BLOOM's MLP), got %d",
                  4 * a->d_model, a->d_ff);

@@ -47,8 +47,6 @@ case_ missing_train  "^missing_train.yaml:1:1: missing field 'data.train'" "$(go
 case_ section        "^section.yaml:12:1: unknown field 'optimizer' in 'the config'" "$(good; echo 'optimizer: {}')"
 case_ not_mapping    "^not_mapping.yaml:8:8: 'train' must be a mapping" "$(good | sed '8,$d'; echo 'train: [1, 2]')"
 case_ syntax         "^syntax.yaml:[0-9]+:[0-9]+: YAML syntax error" "$(good; echo '  - oops: [')"
-case_ post_rope      "^post_rope.yaml:7:9: 'norm' = post is only exportable with posenc learned or sinusoidal" \
-  "$(good | sed 's/  n_ctx: 16/  n_ctx: 16\n  posenc: rope\n  norm: post/')"
 case_ alibi_dff      "^alibi_dff.yaml:7:9: 'd_ff' must be 4.d_model = 64 with posenc alibi" \
   "$(good | sed 's/  n_ctx: 16/  n_ctx: 16\n  posenc: alibi\n  d_ff: 48/')"
 case_ warmup         "^warmup.yaml:12:11: 'warmup' = 5 is longer than steps = 2" "$(good; echo '  warmup: 5')"
