@@ -210,14 +210,17 @@ ss_status ss_tr_train(const ss_tr_config *cfg, const ss_tr_run_opts *o)
         else
             fprintf(log, "0,,,,,\n");
         fflush(log);
-        snprintf(meta, sizeof meta, "{\"step\": 0, \"seed\": %llu, \"heldout_loss\": %s}",
-                 (unsigned long long)cfg->seed, ho.bytes ? "0" : "null");
-        if (ho.bytes) snprintf(meta, sizeof meta, "{\"step\": 0, \"seed\": %llu, \"heldout_loss\": %.6f}",
-                               (unsigned long long)cfg->seed, ho_loss);
+        if (ho.bytes)
+            snprintf(meta, sizeof meta, "{\"step\": 0, \"seed\": %llu, \"heldout_loss\": %.6f}",
+                     (unsigned long long)cfg->seed, ho_loss);
+        else
+            snprintf(meta, sizeof meta, "{\"step\": 0, \"seed\": %llu}", (unsigned long long)cfg->seed);
         SS_TRY(ss_tr_ckpt_write(o->out_dir, &L, p, m, v, &c, meta));
     }
     double t_start = now_s(), t_last_print = 0.0;
     uint64_t first = c.step;
+    if (o->progress && c.step >= steps)
+        fprintf(stderr, "sinkscope train: %s is complete (%llu steps)\n", o->out_dir, (unsigned long long)steps);
     size_t span = tr.len - need + 1;
     while (c.step < steps && !(o->stop_at && c.step >= o->stop_at)) {
         double t0 = now_s();
