@@ -181,7 +181,7 @@ typedef struct {
     int seen_n_layers, seen_d_model, seen_n_heads, seen_n_ctx, seen_d_ff, seen_train, seen_steps, seen_batch,
         seen_lr, seen_lr_min;
     char *train_raw, *heldout_raw;
-    const yaml_node_t *heads_node, *dff_node, *lr_min_node, *warmup_node;
+    const yaml_node_t *heads_node, *dff_node, *batch_node, *lr_min_node, *warmup_node;
 } fields;
 
 static const char *const pe_names[] = {"learned", "sinusoidal", "rope", "alibi", "none"}; /* ss_tr_posenc order */
@@ -233,7 +233,7 @@ static void train_field(pctx *c, const char *k, const yaml_node_t *v, void *ud)
     ss_tr_config *g = f->cfg;
     ss_tr_optim_cfg *o = &g->opt;
     if (!strcmp(k, "steps")) f->seen_steps = get_int(c, v, k, 1, 100000000, &o->steps);
-    else if (!strcmp(k, "batch_size")) f->seen_batch = get_int(c, v, k, 1, 4096, &g->batch_size);
+    else if (!strcmp(k, "batch_size")) f->seen_batch = get_int(c, v, k, 1, 4096, &g->batch_size), f->batch_node = v;
     else if (!strcmp(k, "lr")) f->seen_lr = get_real(c, v, k, 0.0, 10.0, &o->lr);
     else if (!strcmp(k, "lr_min")) f->seen_lr_min = get_real(c, v, k, 0.0, 10.0, &o->lr_min), f->lr_min_node = v;
     else if (!strcmp(k, "warmup")) get_int(c, v, k, 0, 100000000, &o->warmup), f->warmup_node = v;
@@ -322,6 +322,11 @@ ss_status ss_tr_config_parse(const char *text, size_t len, const char *file, ss_
             perr(&c, f.dff_node, "'d_ff' must be 4·d_model = %d with posenc alibi (BLOOM's MLP), got %d",
                  4 * a->d_model, a->d_ff);
         a->n_vocab = a->bos_id >= 0 ? 257 : 256;
+        /* the passes index [B·T][max(d_ff, vocab)] buffers with int */
+        double rows = (double)g->batch_size * a->n_ctx, width = a->d_ff > 257 ? a->d_ff : 257;
+        if (f.seen_batch && f.seen_n_ctx && rows * width > 2147483647.0)
+            perr(&c, f.batch_node, "'batch_size' = %d: %d windows of %d tokens need buffers of %.3g floats, too large",
+                 g->batch_size, g->batch_size, a->n_ctx, rows * width);
         if (!f.seen_lr_min) g->opt.lr_min = g->opt.lr / 10.0;
         else if (f.seen_lr && g->opt.lr_min > g->opt.lr)
             perr(&c, f.lr_min_node, "'lr_min' = %g is above lr = %g", g->opt.lr_min, g->opt.lr);

@@ -49,6 +49,8 @@ case_ not_mapping    "^not_mapping.yaml:8:8: 'train' must be a mapping" "$(good 
 case_ syntax         "^syntax.yaml:[0-9]+:[0-9]+: YAML syntax error" "$(good; echo '  - oops: [')"
 case_ alibi_dff      "^alibi_dff.yaml:7:9: 'd_ff' must be 4.d_model = 64 with posenc alibi" \
   "$(good | sed 's/  n_ctx: 16/  n_ctx: 16\n  posenc: alibi\n  d_ff: 48/')"
+case_ too_big        "^too_big.yaml:10:15: 'batch_size' = 4000: 4000 windows of 4000 tokens need buffers" \
+  "$(good | sed 's/batch_size: 2/batch_size: 4000/;s/n_ctx: 16/n_ctx: 4000/')"
 case_ warmup         "^warmup.yaml:12:11: 'warmup' = 5 is longer than steps = 2" "$(good; echo '  warmup: 5')"
 
 case_ no_data         "^no_data.yaml:7:10: 'train': cannot read ./nowhere.txt" "$(good | sed 's/train: train.txt/train: nowhere.txt/')"
