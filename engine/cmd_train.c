@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include <cblas.h> /* openblas_set_num_threads */
+#include <mpi.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "train/config.h"
@@ -26,7 +28,44 @@ static void train_help(FILE *f)
             "insists on it); a DIR of another config is refused. For a given config (threads included) the\n"
             "weights are bitwise reproducible, resumed or not. --stop-after K stops after update K (as if\n"
             "interrupted). A progress line goes to stderr unless --quiet.\n"
+            "With a grid: section (lists of posenc, seed, norm), one run per combination goes to DIR/<name>/\n"
+            "(e.g. rope_s2); under mpiexec the runs are spread over the ranks (run i on rank i mod size).\n"
             "Exit 0 ok, 2 bad config or arguments (FILE:LINE:COL: message), 3 internal or I/O error.\n");
+}
+
+/* A training grid: run i goes to rank i mod size (under mpiexec; one process runs them all otherwise), each into
+ * DIR/<name>/ (config.h ss_tr_config_grid_point). Each run is bitwise the same whichever rank trains it. The exit
+ * code is the worst over the runs and ranks. */
+static int train_grid(const ss_tr_config *cfg, const ss_tr_run_opts *o)
+{
+    int provided, rank = 0, size = 1, code = SS_EXIT_OK, worst = SS_EXIT_OK;
+    MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const int n = ss_tr_config_grid_size(cfg);
+    if (rank == 0)
+        fprintf(stderr, "[sinkscope train] grid of %d run(s) on %d rank(s) into %s/<run>/\n", n, size, o->out_dir);
+    if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "sinkscope train: cannot create %s: %s\n", o->out_dir, strerror(errno));
+        code = SS_EXIT_USAGE;
+    }
+    for (int i = rank; i < n && code == SS_EXIT_OK; i += size) {
+        ss_tr_config point;
+        char name[96], dir[4096];
+        ss_tr_config_grid_point(cfg, i, &point, name, sizeof name);
+        snprintf(dir, sizeof dir, "%.3900s/%.90s", o->out_dir, name);
+        ss_tr_run_opts ro = *o;
+        ro.out_dir = dir;
+        fprintf(stderr, "[sinkscope train] rank %d: run %d/%d %s\n", rank, i + 1, n, name);
+        ss_status st = ss_tr_train(&point, &ro);
+        if (st != SS_OK) {
+            fprintf(stderr, "sinkscope train: %s: %s\n", name, ss_errmsg());
+            code = st == SS_ERR_INPUT ? SS_EXIT_USAGE : SS_EXIT_INTERNAL;
+        }
+    }
+    MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return worst;
 }
 
 int ss_cmd_train(int argc, char **argv)
@@ -84,11 +123,16 @@ int ss_cmd_train(int argc, char **argv)
     }
     ss_diags_free(&d);
     openblas_set_num_threads(cfg.threads);
-    st = ss_tr_train(&cfg, &o);
-    ss_tr_config_free(&cfg);
-    if (st != SS_OK) {
-        fprintf(stderr, "sinkscope train: %s\n", ss_errmsg());
-        return st == SS_ERR_INPUT ? SS_EXIT_USAGE : SS_EXIT_INTERNAL;
+    int code = SS_EXIT_OK;
+    if (!cfg.n_grid_pe && !cfg.n_grid_seed && !cfg.n_grid_norm) {
+        st = ss_tr_train(&cfg, &o);
+        if (st != SS_OK) {
+            fprintf(stderr, "sinkscope train: %s\n", ss_errmsg());
+            code = st == SS_ERR_INPUT ? SS_EXIT_USAGE : SS_EXIT_INTERNAL;
+        }
+    } else {
+        code = train_grid(&cfg, &o);
     }
-    return SS_EXIT_OK;
+    ss_tr_config_free(&cfg);
+    return code;
 }

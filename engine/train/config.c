@@ -181,7 +181,7 @@ typedef struct {
     int seen_n_layers, seen_d_model, seen_n_heads, seen_n_ctx, seen_d_ff, seen_train, seen_steps, seen_batch,
         seen_lr, seen_lr_min;
     char *train_raw, *heldout_raw;
-    const yaml_node_t *heads_node, *dff_node, *batch_node, *lr_min_node, *warmup_node;
+    const yaml_node_t *heads_node, *dff_node, *batch_node, *lr_min_node, *warmup_node, *grid_pe_node;
 } fields;
 
 static const char *const pe_names[] = {"learned", "sinusoidal", "rope", "alibi", "none"}; /* ss_tr_posenc order */
@@ -246,8 +246,46 @@ static void train_field(pctx *c, const char *k, const yaml_node_t *v, void *ud)
     else if (!strcmp(k, "threads")) get_int(c, v, k, 1, 256, &g->threads);
 }
 
+/* grid: lists of posenc names, seeds, norms */
+static void grid_field(pctx *c, const char *k, const yaml_node_t *v, void *ud)
+{
+    fields *f = ud;
+    ss_tr_config *g = f->cfg;
+    if (v->type != YAML_SEQUENCE_NODE) {
+        perr(c, v, "'grid.%s' must be a list", k);
+        return;
+    }
+    const int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+    const int cap = !strcmp(k, "posenc") ? 5 : !strcmp(k, "norm") ? 2 : 64;
+    if (n < 1 || n > cap) {
+        perr(c, v, "'grid.%s' must list 1 to %d values, got %d", k, cap, n);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        const yaml_node_t *e = yaml_document_get_node(c->doc, v->data.sequence.items.start[i]);
+        if (!e) continue;
+        if (!strcmp(k, "posenc")) {
+            int pe;
+            if (get_enum(c, e, k, pe_names, 5, &pe)) g->grid_pe[g->n_grid_pe++] = pe;
+        } else if (!strcmp(k, "norm")) {
+            static const char *const norms[] = {"pre", "post"};
+            int nm;
+            if (get_enum(c, e, k, norms, 2, &nm)) g->grid_norm[g->n_grid_norm++] = nm;
+        } else {
+            uint64_t sd;
+            if (get_seed(c, e, k, &sd)) g->grid_seed[g->n_grid_seed++] = sd;
+        }
+    }
+    if (!strcmp(k, "posenc")) f->grid_pe_node = v;
+}
+
 static void root_field(pctx *c, const char *k, const yaml_node_t *v, void *ud)
 {
+    static const char *const grid_keys[] = {"posenc", "seed", "norm"};
+    if (!strcmp(k, "grid")) {
+        each_field(c, v, "grid", grid_keys, 3, grid_field, ud);
+        return;
+    }
     static const char *const model_keys[] = {"n_layers", "d_model", "n_heads", "d_ff",  "n_ctx",
                                              "posenc",   "norm",    "bos",     "ln_eps"};
     static const char *const data_keys[] = {"train", "heldout", "eval_windows"};
@@ -299,8 +337,8 @@ ss_status ss_tr_config_parse(const char *text, size_t len, const char *file, ss_
         ss_diags_add(diags, (ss_loc){1, 1}, "the config is empty (expected the sections model, data, train)");
         c.errors++;
     } else {
-        static const char *const sections[] = {"model", "data", "train"};
-        each_field(&c, root, "the config", sections, 3, root_field, &f);
+        static const char *const sections[] = {"model", "data", "train", "grid"};
+        each_field(&c, root, "the config", sections, 4, root_field, &f);
         ss_tr_arch *a = &g->arch;
         const yaml_node_t *at = root;
         /* required settings: reported at the top of the file when their section is missing */
@@ -312,15 +350,28 @@ ss_status ss_tr_config_parse(const char *text, size_t len, const char *file, ss_
         if (!f.seen_steps) perr(&c, at, "missing field 'train.steps'");
         if (!f.seen_batch) perr(&c, at, "missing field 'train.batch_size'");
         if (!f.seen_lr) perr(&c, at, "missing field 'train.lr'");
+        /* the checks that depend on the encoding, for the model's and every gridded one */
+        int pes[6], n_pes = 0;
+        pes[n_pes++] = a->pe;
+        for (int i = 0; i < g->n_grid_pe; i++) pes[n_pes++] = g->grid_pe[i];
+        if (g->n_grid_pe) n_pes = g->n_grid_pe + 1, pes[0] = g->grid_pe[0]; /* the grid replaces model.posenc */
+        if (!f.seen_d_ff) a->d_ff = 4 * a->d_model;
         if (f.seen_d_model && f.seen_n_heads && a->d_model % a->n_heads != 0)
             perr(&c, f.heads_node, "'n_heads' = %d does not divide d_model = %d", a->n_heads, a->d_model);
-        else if (f.seen_d_model && f.seen_n_heads && a->pe == SS_TR_PE_ROPE && (a->d_model / a->n_heads) % 2)
-            perr(&c, f.heads_node, "rope needs an even head width; d_model/n_heads = %d", a->d_model / a->n_heads);
-        if (!f.seen_d_ff) a->d_ff = 4 * a->d_model;
-        /* what the checkpoint export can write (export.h): BLOOM's MLP is 4·d wide */
-        if (a->pe == SS_TR_PE_ALIBI && f.seen_d_ff && a->d_ff != 4 * a->d_model)
-            perr(&c, f.dff_node, "'d_ff' must be 4·d_model = %d with posenc alibi (BLOOM's MLP), got %d",
-                 4 * a->d_model, a->d_ff);
+        else
+            for (int i = 0; i < n_pes; i++) {
+                const yaml_node_t *at_pe = g->n_grid_pe ? f.grid_pe_node : f.heads_node;
+                if (f.seen_d_model && f.seen_n_heads && pes[i] == SS_TR_PE_ROPE && (a->d_model / a->n_heads) % 2) {
+                    perr(&c, at_pe, "rope needs an even head width; d_model/n_heads = %d", a->d_model / a->n_heads);
+                    break;
+                }
+                /* what the checkpoint export can write (export.h): BLOOM's MLP is 4·d wide */
+                if (pes[i] == SS_TR_PE_ALIBI && f.seen_d_ff && a->d_ff != 4 * a->d_model) {
+                    perr(&c, f.dff_node, "'d_ff' must be 4·d_model = %d with posenc alibi (BLOOM's MLP), got %d",
+                         4 * a->d_model, a->d_ff);
+                    break;
+                }
+            }
         a->n_vocab = a->bos_id >= 0 ? 257 : 256;
         /* the passes index [B·T][max(d_ff, vocab)] buffers with int */
         double rows = (double)g->batch_size * a->n_ctx, width = a->d_ff > 257 ? a->d_ff : 257;
@@ -401,4 +452,23 @@ void ss_tr_config_free(ss_tr_config *g)
     free(g->train_raw);
     free(g->heldout_raw);
     g->train_path = g->heldout_path = g->train_raw = g->heldout_raw = NULL;
+}
+
+int ss_tr_config_grid_size(const ss_tr_config *c)
+{
+    return (c->n_grid_pe ? c->n_grid_pe : 1) * (c->n_grid_seed ? c->n_grid_seed : 1) *
+           (c->n_grid_norm ? c->n_grid_norm : 1);
+}
+
+void ss_tr_config_grid_point(const ss_tr_config *c, int i, ss_tr_config *out, char *name, size_t cap)
+{
+    *out = *c;
+    const int np = c->n_grid_pe ? c->n_grid_pe : 1, nn = c->n_grid_norm ? c->n_grid_norm : 1;
+    const int ip = i % np, in = (i / np) % nn, is = i / (np * nn); /* posenc fastest: seeds of one kind together */
+    if (c->n_grid_pe) out->arch.pe = (ss_tr_posenc)c->grid_pe[ip];
+    if (c->n_grid_norm) out->arch.post_ln = c->grid_norm[in];
+    if (c->n_grid_seed) out->seed = c->grid_seed[is];
+    out->n_grid_pe = out->n_grid_seed = out->n_grid_norm = 0;
+    snprintf(name, cap, "%s%s%s_s%llu", ss_tr_posenc_name(out->arch.pe), c->n_grid_norm ? "_" : "",
+             c->n_grid_norm ? (out->arch.post_ln ? "post" : "pre") : "", (unsigned long long)out->seed);
 }

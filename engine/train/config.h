@@ -26,6 +26,11 @@
  *     seed: 1                 # initialisation and data order
  *     threads: 1              # BLAS threads; a run is bitwise reproducible for a given value
  *
+ *   grid:                     # optional: a training grid, one run per combination (cmd_train.c: DIR/<name>/,
+ *     posenc: [learned, rope] #   spread over MPI ranks); each list overrides its setting above
+ *     seed: [1, 2]
+ *     norm: [pre]
+ *
  * Every error is reported as FILE:LINE:COL: message through sweep.h's ss_diags. */
 #ifndef SS_TRAIN_CONFIG_H
 #define SS_TRAIN_CONFIG_H
@@ -47,7 +52,18 @@ typedef struct {
     int batch_size;
     uint64_t seed;
     int threads;
+    /* grid: (empty lists: that setting is not gridded) */
+    int grid_pe[5], n_grid_pe;
+    uint64_t grid_seed[64];
+    int n_grid_seed;
+    int grid_norm[2], n_grid_norm;
 } ss_tr_config;
+
+/* The number of runs the config describes: the product of the grid's list lengths (1 without a grid). */
+int ss_tr_config_grid_size(const ss_tr_config *c);
+/* Run i of the grid (0 <= i < ss_tr_config_grid_size): *out = c with the grid's values (a shallow copy that shares
+ * c's strings: never ss_tr_config_free it); name = "<posenc>[_<norm>]_s<seed>" over the gridded settings. */
+void ss_tr_config_grid_point(const ss_tr_config *c, int i, ss_tr_config *out, char *name, size_t cap);
 
 /* Parses text (from file, for messages). SS_ERR_INPUT with every problem in diags; SS_OK fills out. */
 ss_status ss_tr_config_parse(const char *text, size_t len, const char *file, ss_tr_config *out, ss_diags *diags);
