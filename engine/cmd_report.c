@@ -369,6 +369,21 @@ static int em_collect(const report_args *a, const ss_report_data *d, em_grid *g)
             g->n_sets++;
         }
     }
+    /* encodings in the order absolute (learned, sinusoidal), relative (rope, alibi), none; others after */
+    static const char *const order[] = {"learned", "sinusoidal", "rope", "alibi", "none"};
+    int rank[EM_MAX_ENC];
+    for (int i = 0; i < g->n_enc; i++) {
+        rank[i] = 5;
+        for (int k = 0; k < 5; k++)
+            if (!strcmp(g->enc[i], order[k])) rank[i] = k;
+    }
+    for (int i = 1; i < g->n_enc; i++)
+        for (int j = i; j > 0 && rank[j - 1] > rank[j]; j--) {
+            char t[32];
+            memcpy(t, g->enc[j], 32), memcpy(g->enc[j], g->enc[j - 1], 32), memcpy(g->enc[j - 1], t, 32);
+            const int r = rank[j];
+            rank[j] = rank[j - 1], rank[j - 1] = r;
+        }
     for (int i = 1; i < g->n_steps; i++) /* insertion sort: a few dozen steps */
         for (int j = i; j > 0 && g->steps[j - 1] > g->steps[j]; j--) {
             long t = g->steps[j];

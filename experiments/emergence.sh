@@ -9,7 +9,7 @@
 #   OUT     results directory (default results/emergence): checkpoints.yaml, emergence.h5 (git-ignored),
 #           loss/<run>.csv, report/ (tables, figures, index.md)
 #   NP      MPI ranks (default 2); BUILD (env) the build directory (default build)
-# The checkpoints (weights) go to .cache/emergence/<name of OUT>/runs, never into results/. Re-running resumes:
+# The checkpoints (weights) go to .cache/emergence/<name of OUT>/runs (or $SS_EMERGENCE_RUNS), never into results/. Re-running resumes:
 # finished training runs are kept (sinkscope train resumes from their last checkpoint), and the sweep's results
 # file continues where it stopped.
 set -euo pipefail
@@ -23,7 +23,7 @@ sinkscope=$build/sinkscope
 [ -f "$cfg" ] || { echo "emergence.sh: no config $cfg" >&2; exit 2; }
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-runs=$repo/.cache/emergence/$(basename "$out")/runs
+runs=${SS_EMERGENCE_RUNS:-$repo/.cache/emergence/$(basename "$out")/runs}
 mkdir -p "$runs"
 if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 export OMPI_MCA_rmaps_base_oversubscribe=1
