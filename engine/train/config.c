@@ -217,11 +217,13 @@ static void data_field(pctx *c, const char *k, const yaml_node_t *v, void *ud)
     if (!strcmp(k, "train")) {
         free(g->train_path);
         free(f->train_raw);
+        f->train_raw = NULL; /* get_path may fail before it sets it: a repeated key must not free it twice */
         g->train_path = get_path(c, v, k, f->base_dir, &f->train_raw);
         f->seen_train = g->train_path != NULL;
     } else if (!strcmp(k, "heldout")) {
         free(g->heldout_path);
         free(f->heldout_raw);
+        f->heldout_raw = NULL;
         g->heldout_path = get_path(c, v, k, f->base_dir, &f->heldout_raw);
     } else if (!strcmp(k, "eval_windows"))
         get_int(c, v, k, 1, 100000, &g->eval_windows);
