@@ -138,6 +138,21 @@ static int first_of_group(const ss_report_data *d, int k)
     return 1;
 }
 
+/* 0 for a checkpoint of `sinkscope train` that has a later step of the same run (file, encoding, seed) in d: the
+ * per-model tables and figures show each run's last checkpoint only; the emergence table shows every step. */
+static int shown_per_model(const ss_report_data *d, int k)
+{
+    const ss_report_cell *c = &d->cells[k];
+    if (c->train_step < 0) return 1;
+    for (int i = 0; i < d->n_cells; i++) {
+        const ss_report_cell *o = &d->cells[i];
+        if (o->train_step > c->train_step && o->train_seed == c->train_seed && !strcmp(o->train_enc, c->train_enc) &&
+            !strcmp(o->file, c->file) && !strcmp(o->encoding, c->encoding))
+            return 0;
+    }
+    return 1;
+}
+
 static void num_cell(ss_table *t, int r, int col, const double *x, int n)
 {
     ss_summary s = ss_summarise(x, n);
@@ -212,7 +227,7 @@ static ss_status main_table(const report_args *a, const ss_report_data *d, listi
     ss_status st = SS_OK;
     int rows[1024], n = 0;
     for (int k = 0; k < d->n_cells && n < 1024; k++)
-        if (first_of_group(d, k)) {
+        if (first_of_group(d, k) && shown_per_model(d, k)) {
             const int p = primary_cell(d, k, a->prompts);
             if (p >= 0) rows[n++] = p;
         }
@@ -284,7 +299,7 @@ static ss_status prompts_table(const report_args *a, const ss_report_data *d, li
         int seen = 0;
         for (int s = 0; s < n_sets; s++) seen |= !strcmp(sets[s], d->cells[k].prompts);
         if (!seen && n_sets < 16) snprintf(sets[n_sets++], 64, "%s", d->cells[k].prompts);
-        if (first_of_group(d, k) && n < 1024) groups[n++] = k;
+        if (first_of_group(d, k) && shown_per_model(d, k) && n < 1024) groups[n++] = k;
     }
     ss_table t;
     SS_TRY(ss_table_init(&t, "sink_by_prompts", "Sink_1 by kind of input", 1 + n_sets, n));
@@ -312,6 +327,268 @@ static ss_status prompts_table(const report_args *a, const ss_report_data *d, li
     st = emit(a, &t, ls);
     ss_table_free(&t);
 done:
+    return st;
+}
+
+/* ------------------------------------------------------------------------------------------ emergence */
+
+enum { EM_MAX_ENC = 16, EM_MAX_STEPS = 64, EM_MAX_SETS = 8 };
+#define EM_ONSET 10.0 /* Sink_1^eps (%) from which a run counts as having a sink, when it stays there */
+
+/* The checkpoints of `sinkscope train` in d: their encodings (order of appearance), steps (sorted), prompt sets,
+ * and the primary prompt set (--prompts, else the first natural or file one, else the first). */
+typedef struct {
+    char enc[EM_MAX_ENC][32];
+    int n_enc;
+    long steps[EM_MAX_STEPS];
+    int n_steps;
+    char sets[EM_MAX_SETS][64];
+    int n_sets, primary;
+} em_grid;
+
+static int em_collect(const report_args *a, const ss_report_data *d, em_grid *g)
+{
+    memset(g, 0, sizeof *g);
+    g->primary = -1;
+    for (int k = 0; k < d->n_cells; k++) {
+        const ss_report_cell *c = &d->cells[k];
+        if (c->train_step < 0) continue;
+        int i = 0;
+        while (i < g->n_enc && strcmp(g->enc[i], c->train_enc)) i++;
+        if (i == g->n_enc && g->n_enc < EM_MAX_ENC) snprintf(g->enc[g->n_enc++], 32, "%s", c->train_enc);
+        i = 0;
+        while (i < g->n_steps && g->steps[i] != c->train_step) i++;
+        if (i == g->n_steps && g->n_steps < EM_MAX_STEPS) g->steps[g->n_steps++] = c->train_step;
+        i = 0;
+        while (i < g->n_sets && strcmp(g->sets[i], c->prompts)) i++;
+        if (i == g->n_sets && g->n_sets < EM_MAX_SETS) {
+            snprintf(g->sets[g->n_sets], 64, "%s", c->prompts);
+            if (g->primary < 0 && !a->prompts && (!strcmp(c->prompts_kind, "natural") || !strcmp(c->prompts_kind, "file")))
+                g->primary = g->n_sets;
+            if (a->prompts && !strcmp(a->prompts, c->prompts)) g->primary = g->n_sets;
+            g->n_sets++;
+        }
+    }
+    /* encodings in the order absolute (learned, sinusoidal), relative (rope, alibi), none; others after */
+    static const char *const order[] = {"learned", "sinusoidal", "rope", "alibi", "none"};
+    int rank[EM_MAX_ENC];
+    for (int i = 0; i < g->n_enc; i++) {
+        rank[i] = 5;
+        for (int k = 0; k < 5; k++)
+            if (!strcmp(g->enc[i], order[k])) rank[i] = k;
+    }
+    for (int i = 1; i < g->n_enc; i++)
+        for (int j = i; j > 0 && rank[j - 1] > rank[j]; j--) {
+            char t[32];
+            memcpy(t, g->enc[j], 32), memcpy(g->enc[j], g->enc[j - 1], 32), memcpy(g->enc[j - 1], t, 32);
+            const int r = rank[j];
+            rank[j] = rank[j - 1], rank[j - 1] = r;
+        }
+    for (int i = 1; i < g->n_steps; i++) /* insertion sort: a few dozen steps */
+        for (int j = i; j > 0 && g->steps[j - 1] > g->steps[j]; j--) {
+            long t = g->steps[j];
+            g->steps[j] = g->steps[j - 1];
+            g->steps[j - 1] = t;
+        }
+    if (g->primary < 0) g->primary = 0;
+    return g->n_enc > 0;
+}
+
+/* The prompts' Sink_1 of every seed's checkpoint (enc, step, set), pooled into x (n of them); returns the number
+ * of seeds found and sums their held-out losses and mean anchor shares (over layers) into loss/share. */
+static int em_pool(const ss_report_data *d, const char *enc, long step, const char *set, double *x, int *n, double *loss,
+                   int *n_loss, double *share, int *n_share, char labels[][24], int *n_labels)
+{
+    int seeds = 0;
+    *n = 0;
+    for (int k = 0; k < d->n_cells; k++) {
+        const ss_report_cell *c = &d->cells[k];
+        if (c->train_step != step || strcmp(c->train_enc, enc) || strcmp(c->prompts, set)) continue;
+        seeds++;
+        for (int i = 0; i < c->n_done; i++) x[(*n)++] = c->sink1[i];
+        if (loss && !isnan(c->heldout_loss)) *loss += c->heldout_loss, (*n_loss)++;
+        if (share && c->has_frames) {
+            double m = 0.0;
+            for (int l = 0; l < c->L; l++) m += c->anchor_share[l];
+            *share += m / c->L;
+            (*n_share)++;
+        }
+        if (labels && c->has_frames && *n_labels < 16) snprintf(labels[(*n_labels)++], 24, "%s", c->frame_label);
+    }
+    return seeds;
+}
+
+/* "centralized" when every seed agrees, else "centralized 1/2, none 1/2" (labels of n seeds). */
+static void em_labels(char *out, size_t cap, char labels[][24], int n)
+{
+    out[0] = 0;
+    if (n == 0) {
+        snprintf(out, cap, "--");
+        return;
+    }
+    int done[16] = {0};
+    size_t o = 0;
+    for (int i = 0; i < n; i++) {
+        if (done[i]) continue;
+        int cnt = 0;
+        for (int j = i; j < n; j++)
+            if (!strcmp(labels[i], labels[j])) done[j] = 1, cnt++;
+        if (cnt == n) {
+            snprintf(out, cap, "%s", labels[i]);
+            return;
+        }
+        if (o < cap) o += (size_t)snprintf(out + o, cap - o, "%s%s %d/%d", o ? ", " : "", labels[i], cnt, n);
+    }
+}
+
+static ss_status emergence(const report_args *a, const ss_report_data *d, listing *ls)
+{
+    ss_status st = SS_OK;
+    em_grid g;
+    if (!em_collect(a, d, &g)) return SS_OK; /* no trained checkpoints */
+    size_t cap = 1;
+    for (int k = 0; k < d->n_cells; k++) cap += (size_t)d->cells[k].n_done;
+    double *x = malloc(cap * sizeof *x), *curve = NULL, *xs = NULL, *loss_curve = NULL;
+    ss_table t, o;
+    memset(&t, 0, sizeof t);
+    memset(&o, 0, sizeof o);
+    int rows = 0;
+    if (!x) return ss_fail(SS_ERR_NOMEM, "out of memory for the emergence table");
+    for (int e = 0; e < g.n_enc; e++)
+        for (int s = 0; s < g.n_steps; s++) {
+            int n;
+            if (em_pool(d, g.enc[e], g.steps[s], g.sets[g.primary], x, &n, NULL, NULL, NULL, NULL, NULL, NULL)) rows++;
+        }
+    const int n_cols = 5 + g.n_sets + 2;
+    SS_TRY(ss_table_init(&t, "emergence", "Emergence of attention sinks during training", n_cols, rows));
+    column(&t, 0, "Encoding", NULL, "", 0, 1);
+    column(&t, 1, "Step", NULL, "", 0, 0);
+    column(&t, 2, "Held-out loss", NULL, "nats/byte", 3, 0);
+    column(&t, 3, "Seeds", NULL, "", 0, 0);
+    for (int q = 0; q < g.n_sets; q++) {
+        char h[96], ht[128];
+        snprintf(h, sizeof h, "Sink_1^0.3 %.40s", g.sets[q]);
+        snprintf(ht, sizeof ht, "$\\mathrm{Sink}_1^{0.3}$ %.40s", g.sets[q]);
+        column(&t, 4 + q, h, ht, "%", 1, 0);
+    }
+    column(&t, 4 + g.n_sets, "Frame", NULL, "", 0, 1);
+    column(&t, 5 + g.n_sets, "Anchor share", NULL, "", 2, 0);
+    column(&t, 6 + g.n_sets, "Prompts", NULL, "", 0, 0);
+    /* curves: Sink_1 (primary set) and held-out loss by step, one series per encoding */
+    curve = malloc((size_t)g.n_enc * g.n_steps * sizeof *curve);
+    loss_curve = malloc((size_t)g.n_enc * g.n_steps * sizeof *loss_curve);
+    xs = malloc((size_t)g.n_steps * sizeof *xs);
+    if (!curve || !loss_curve || !xs) {
+        st = ss_fail(SS_ERR_NOMEM, "out of memory for the emergence curves");
+        goto done;
+    }
+    int r = 0;
+    for (int e = 0; e < g.n_enc; e++)
+        for (int s = 0; s < g.n_steps; s++) {
+            int n, n_loss = 0, n_share = 0, n_lab = 0;
+            double loss = 0.0, share = 0.0;
+            char labels[16][24], lab[160];
+            const int seeds = em_pool(d, g.enc[e], g.steps[s], g.sets[g.primary], x, &n, &loss, &n_loss, &share,
+                                      &n_share, labels, &n_lab);
+            curve[(size_t)e * g.n_steps + s] = seeds ? ss_summarise(x, n).mean : NAN;
+            loss_curve[(size_t)e * g.n_steps + s] = n_loss ? loss / n_loss : NAN;
+            if (!seeds) continue;
+            char buf[32];
+            ss_cell_text(ss_table_cell(&t, r, 0), g.enc[e][0] ? g.enc[e] : "?");
+            snprintf(buf, sizeof buf, "%ld", g.steps[s]);
+            ss_cell_text(ss_table_cell(&t, r, 1), buf);
+            ss_cell_num(ss_table_cell(&t, r, 2), n_loss ? loss / n_loss : NAN, NAN);
+            ss_cell_num(ss_table_cell(&t, r, 3), seeds, NAN);
+            const int n_primary = n;
+            for (int q = 0; q < g.n_sets; q++) {
+                int nq;
+                if (em_pool(d, g.enc[e], g.steps[s], g.sets[q], x, &nq, NULL, NULL, NULL, NULL, NULL, NULL))
+                    num_cell(&t, r, 4 + q, x, nq);
+                else
+                    ss_cell_num(ss_table_cell(&t, r, 4 + q), NAN, NAN);
+            }
+            em_labels(lab, sizeof lab, labels, n_lab);
+            ss_cell_text(ss_table_cell(&t, r, 4 + g.n_sets), lab);
+            ss_cell_num(ss_table_cell(&t, r, 5 + g.n_sets), n_share ? share / n_share : NAN, NAN);
+            ss_cell_num(ss_table_cell(&t, r, 6 + g.n_sets), n_primary, NAN);
+            r++;
+        }
+    snprintf(t.caption, sizeof t.caption,
+             "Checkpoints of sinkscope train, one row per positional encoding and training step (log-spaced), pooled "
+             "over the seeds. Sink_1 at eps = 0.3 (percent of layers x heads whose first key has alpha_1 > 0.3) per "
+             "prompt set, mean over the prompts of every seed with t-based 95%% confidence intervals. Frame: the "
+             "reference-frame label on the %s prompts (with the count of seeds when they disagree); anchor share: "
+             "the dominant anchor's share of (head, prompt) pairs, mean over layers and seeds. Held-out loss in nats "
+             "per byte at that step.",
+             g.sets[g.primary]);
+    SS_TRY(emit(a, &t, ls));
+
+    /* onset: the first step from which Sink_1 (primary set) stays >= EM_ONSET */
+    SS_TRY(ss_table_init(&o, "sink_onset", "When attention sinks appear in training", 5, g.n_enc));
+    column(&o, 0, "Encoding", NULL, "", 0, 1);
+    column(&o, 1, "Onset step", NULL, "", 0, 0);
+    column(&o, 2, "Final step", NULL, "", 0, 0);
+    column(&o, 3, "Final Sink_1^0.3", "Final $\\mathrm{Sink}_1^{0.3}$", "%", 1, 0);
+    column(&o, 4, "Final frame", NULL, "", 0, 1);
+    for (int e = 0; e < g.n_enc; e++) {
+        int onset = -1, last = -1;
+        for (int s = 0; s < g.n_steps; s++) {
+            const double v = curve[(size_t)e * g.n_steps + s];
+            if (isnan(v)) continue;
+            last = s;
+            if (v >= EM_ONSET && onset < 0) onset = s;
+            if (v < EM_ONSET) onset = -1;
+        }
+        char buf[64];
+        ss_cell_text(ss_table_cell(&o, e, 0), g.enc[e][0] ? g.enc[e] : "?");
+        snprintf(buf, sizeof buf, "%s", "never");
+        if (onset >= 0) snprintf(buf, sizeof buf, "%ld", g.steps[onset]);
+        ss_cell_text(ss_table_cell(&o, e, 1), buf);
+        snprintf(buf, sizeof buf, "%ld", last >= 0 ? g.steps[last] : -1L);
+        ss_cell_text(ss_table_cell(&o, e, 2), buf);
+        int n = 0, n_lab = 0;
+        char labels[16][24], lab[160];
+        if (last >= 0 && em_pool(d, g.enc[e], g.steps[last], g.sets[g.primary], x, &n, NULL, NULL, NULL, NULL, labels,
+                                 &n_lab))
+            num_cell(&o, e, 3, x, n);
+        else
+            ss_cell_num(ss_table_cell(&o, e, 3), NAN, NAN);
+        em_labels(lab, sizeof lab, labels, n_lab);
+        ss_cell_text(ss_table_cell(&o, e, 4), lab);
+    }
+    snprintf(o.caption, sizeof o.caption,
+             "Onset: the first checkpoint from which the seed-pooled Sink_1^0.3 on the %s prompts is at least %.0f%% "
+             "at every later checkpoint (never: not by the last one). Final: the last checkpoint.",
+             g.sets[g.primary], EM_ONSET);
+    SS_TRY(emit(a, &o, ls));
+
+    /* figures: x = step + 1 on a log axis (step 0 is the initialisation) */
+    for (int s = 0; s < g.n_steps; s++) xs[s] = (double)g.steps[s] + 1.0;
+    {
+        const char *names[EM_MAX_ENC];
+        for (int e = 0; e < g.n_enc; e++) names[e] = g.enc[e];
+        char title[200];
+        snprintf(title, sizeof title, "Sink_1^0.3 during training (%s prompts, mean over seeds)", g.sets[g.primary]);
+        ss_lines l1 = {title, "training step + 1", "Sink_1^0.3 [%]", g.n_enc, g.n_steps, xs, curve, names, 0.0, 100.0,
+                       1};
+        SS_TRY(ss_figure_lines(a->dir, "emergence_sink1", &l1));
+        fig_listed(ls, "emergence_sink1", title);
+        int any_loss = 0;
+        for (int i = 0; i < g.n_enc * g.n_steps; i++) any_loss |= !isnan(loss_curve[i]);
+        ss_lines l2 = {"Held-out loss during training (mean over seeds)", "training step + 1", "nats per byte",
+                       g.n_enc, g.n_steps, xs, loss_curve, names, 0.0, 0.0, 1};
+        if (any_loss) {
+            SS_TRY(ss_figure_lines(a->dir, "emergence_loss", &l2));
+            fig_listed(ls, "emergence_loss", "Held-out loss during training (mean over seeds)");
+        }
+    }
+done:
+    ss_table_free(&t);
+    ss_table_free(&o);
+    free(x);
+    free(curve);
+    free(loss_curve);
+    free(xs);
     return st;
 }
 
@@ -390,7 +667,7 @@ static ss_status figures(const report_args *a, const ss_report_data *d, listing 
     char name[160], title[256];
     /* layer x head Sink_1, per model (its first encoding, primary prompt set) */
     for (int k = 0; k < d->n_cells; k++) {
-        if (!first_of_group(d, k)) continue;
+        if (!first_of_group(d, k) || !shown_per_model(d, k)) continue;
         const int p = primary_cell(d, k, a->prompts);
         if (p != k && p >= 0 && first_of_group(d, p)) continue;
         const ss_report_cell *c = &d->cells[p < 0 ? k : p];
@@ -432,7 +709,7 @@ static ss_status figures(const report_args *a, const ss_report_data *d, listing 
     /* anchor share by layer, one figure per model: a curve per encoding (primary prompt set) */
     for (int k = 0; k < d->n_cells; k++) {
         const ss_report_cell *c0 = &d->cells[k];
-        int first_model = 1;
+        int first_model = shown_per_model(d, k);
         for (int i = 0; i < k; i++) first_model &= strcmp(d->cells[i].model, c0->model) || strcmp(d->cells[i].file, c0->file);
         if (!first_model) continue;
         int idx[64], ns = 0;
@@ -580,8 +857,9 @@ int ss_cmd_report(int argc, char **argv)
     }
     st = main_table(&a, &d, ls);
     if (st == SS_OK) st = prompts_table(&a, &d, ls);
+    if (st == SS_OK) st = emergence(&a, &d, ls);
     for (int k = 0; k < d.n_cells && st == SS_OK; k++)
-        if (first_of_group(&d, k)) {
+        if (first_of_group(&d, k) && shown_per_model(&d, k)) {
             const int p = primary_cell(&d, k, a.prompts);
             if (p >= 0) st = layer_table(&a, &d.cells[p], ls);
             if (p >= 0 && st == SS_OK) st = family_tables(&a, &d.cells[p], ls);

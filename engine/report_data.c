@@ -2,6 +2,7 @@
 #include "report_data.h"
 
 #include <hdf5.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,31 @@
 #include "h5attr.h"
 #include "model/tokenizer.h"
 #include "results.h" /* SS_RESULTS_FORMAT */
+
+/* The /models/<m> attribute train (a `sinkscope train` checkpoint): step, seed, encoding and losses. */
+static void parse_train(hid_t mg, ss_report_cell *c)
+{
+    char txt[1100] = "";
+    c->train_step = -1;
+    c->train_seed = -1;
+    c->train_enc[0] = 0;
+    c->train_loss = c->heldout_loss = NAN;
+    if (ss_h5_get_str(mg, "train", txt, sizeof txt) != 0 || !txt[0]) return;
+    json_error_t jerr;
+    json_t *j = json_loads(txt, 0, &jerr);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return;
+    }
+    json_t *v;
+    if (json_is_integer(v = json_object_get(j, "step"))) c->train_step = (long)json_integer_value(v);
+    if (json_is_integer(v = json_object_get(j, "seed"))) c->train_seed = (long)json_integer_value(v);
+    if (json_is_string(v = json_object_get(j, "encoding")))
+        snprintf(c->train_enc, sizeof c->train_enc, "%.31s", json_string_value(v));
+    if (json_is_number(v = json_object_get(j, "train_loss"))) c->train_loss = json_number_value(v);
+    if (json_is_number(v = json_object_get(j, "heldout_loss"))) c->heldout_loss = json_number_value(v);
+    json_decref(j);
+}
 
 enum { MAX_NAMES = 256 };
 
@@ -549,6 +575,7 @@ static ss_status read_file(const char *path, double tau, const char *select, ss_
         ss_h5_get_str(mg, "weight_types", proto.weight_types, sizeof proto.weight_types);
         ss_h5_get_str(mg, "sha256", proto.sha256, sizeof proto.sha256);
         ss_h5_get_str(mg, "path", mpath, sizeof mpath);
+        parse_train(mg, &proto);
         proto.causal = (int)ss_h5_get_int(mg, "causal", 0);
         proto.L = (int)ss_h5_get_int(mg, "n_layers", 0);
         proto.H = (int)ss_h5_get_int(mg, "n_heads", 0);

@@ -39,6 +39,10 @@ typedef struct {
     char encoding_type[16];
     char sweep_name[128], version[32];
     int causal, L, H;
+    /* a checkpoint of `sinkscope train` (/models/<m> attribute train); train_step = -1 for any other model */
+    long train_step, train_seed;
+    char train_enc[32];                  /* the encoding it was trained with ("" when not recorded) */
+    double train_loss, heldout_loss;     /* at that step (NaN when not recorded) */
     /* task accounting */
     int n_tasks, n_done, n_failed, n_skipped, n_pending;
     char first_error[256]; /* the first failed or skipped task's message */

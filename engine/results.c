@@ -157,6 +157,7 @@ static ss_status create_layout(const char *path, const ss_plan *p, MPI_Comm comm
         HCHECK(ss_h5_put_str(g2, "path", s->models[m].resolved_path), "write model attributes");
         HCHECK(ss_h5_put_str(g2, "sha256", p->model_hash[m]), "write model attributes");
         HCHECK(ss_h5_put_str(g2, "weight_types", p->model_weights[m]), "write model attributes");
+        if (mi->train[0]) HCHECK(ss_h5_put_str(g2, "train", mi->train), "write model attributes");
         HCHECK(ss_h5_put_str(g2, "architecture", mi->arch), "write model attributes");
         HCHECK(ss_h5_put_str(g2, "positional_encoding", mi->pos_encoding), "write model attributes");
         HCHECK(ss_h5_put_int(g2, "causal", mi->causal), "write model attributes");

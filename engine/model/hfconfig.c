@@ -593,6 +593,23 @@ ss_status ss_hfconfig_read(const char *dir, ss_hfconfig *cfg)
         st = ss_fail(SS_ERR_FORMAT, "%s: not a JSON object", path);
         goto done;
     }
+    json_t *train = json_object_get(root, "sinkscope_train"); /* a trained checkpoint's provenance (model.h) */
+    json_t *tpe = json_object_get(root, "sinkscope_positional_encoding"); /* what it was trained with */
+    if (train) {
+        json_t *t2 = json_is_object(train) ? json_deep_copy(train) : NULL;
+        if (t2 && json_is_string(tpe) && !json_object_get(t2, "encoding"))
+            json_object_set(t2, "encoding", tpe); /* so that the results file says which encoding */
+        char *txt = t2 ? json_dumps(t2, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(t2);
+        if (!txt || strlen(txt) >= sizeof cfg->info.train) {
+            free(txt);
+            st = ss_fail(SS_ERR_FORMAT, "%s: field 'sinkscope_train' must be a JSON object of at most %zu bytes", path,
+                         sizeof cfg->info.train - 1);
+            goto done;
+        }
+        memcpy(cfg->info.train, txt, strlen(txt) + 1);
+        free(txt);
+    }
     json_t *mt = json_object_get(root, "model_type");
     if (!mt) {
         st = ss_fail(SS_ERR_FORMAT, "%s: field 'model_type' is missing", path);
@@ -612,6 +629,20 @@ ss_status ss_hfconfig_read(const char *dir, ss_hfconfig *cfg)
         goto done;
     }
     SS_TRY(g_readers[r].read(root, path, cfg));
+    /* A sinkscope checkpoint says which encoding it was trained with: a sinusoidal table is stored as GPT-2's
+     * learned rows, but its positional encoding is sinusoidal. */
+    if (json_is_string(tpe)) {
+        static const char *const known[] = {"learned", "sinusoidal", "rope", "alibi", "none"};
+        const char *v = json_string_value(tpe);
+        size_t k = 0;
+        while (k < 5 && strcmp(v, known[k]) != 0) k++;
+        if (k == 5) {
+            st = ss_fail(SS_ERR_FORMAT, "%s: sinkscope_positional_encoding '%.40s' is not one of learned, sinusoidal, "
+                         "rope, alibi, none", path, v);
+            goto done;
+        }
+        snprintf(cfg->info.pos_encoding, sizeof cfg->info.pos_encoding, "%s", v);
+    }
     SS_TRY(read_special_ids(dir, cfg));
 done:
     json_decref(root);

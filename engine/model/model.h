@@ -24,6 +24,8 @@
  * SmolLM2 and Gemma-3): its weights are dequantized to fp32 at load and its tokenizer comes from the file.
  * The decoders' policies follow what their Hugging Face tokenizers do by default. bos_id and eos_id of
  * the decoders come from config.json (bos_token_id, eos_token_id); cls_id and sep_id stay -1. */
+enum { SS_TRAIN_META_LEN = 1024 };
+
 typedef struct {
     char arch[32];          /* "bert", "gpt2", "llama", "bloom", "gpt_neox", "gemma3" */
     char pos_encoding[32];  /* "learned", "rope", "alibi" ("none" for a GPT-NeoX with rotary_pct 0) */
@@ -31,6 +33,9 @@ typedef struct {
     int causal;             /* 0: encoder (bidirectional); 1: decoder (causal mask only, one unpadded sequence) */
     int32_t bos_id, eos_id, cls_id, sep_id, pad_id, unk_id; /* -1 when the model has none */
     ss_bos_policy default_bos; /* resolved meaning of model_default: SS_BOS_ADD or SS_BOS_NONE */
+    /* config.json's "sinkscope_train" (a checkpoint of `sinkscope train`: step, seed, encoding, losses) as compact
+     * JSON with sorted keys; "" for any other model. Recorded in the results file (/models/<m> attribute train). */
+    char train[SS_TRAIN_META_LEN];
 } ss_model_info;
 
 typedef struct ss_model ss_model;
