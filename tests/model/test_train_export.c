@@ -306,7 +306,8 @@ static void write_engine_json(const char *dir, const int32_t *ids, const ss_capt
 static void run_case(ss_tr_posenc pe, int post_ln, int bos)
 {
     static const char *arch[] = {"gpt2", "gpt2", "gpt_neox", "bloom", "gpt_neox"};
-    static const char *pos[] = {"learned", "learned", "rope", "alibi", "none"};
+    /* the engine reports the encoding a checkpoint was trained with (config.json sinkscope_positional_encoding) */
+    static const char *pos[] = {"learned", "sinusoidal", "rope", "alibi", "none"};
     char dir[600], label[64];
     snprintf(label, sizeof label, "%.12s%s_%s", ss_tr_posenc_name(pe), post_ln ? "_post" : "", bos ? "bos" : "nobos");
     snprintf(dir, sizeof dir, "%.500s/%s/step_000042", g_keep ? g_keep : g_dir, label);
