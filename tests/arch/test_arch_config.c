@@ -79,6 +79,17 @@ static void test_gpt2(void)
     CHECK_NEAR(cfg.layer_norm_eps, 1e-5, 0);
     CHECK(cfg.scale_attn_weights == 1 && cfg.scale_attn_by_layer == 0 && cfg.rope_dims == 0 && cfg.post_ln == 0);
     CHECK(read_cfg("{" GPT2 ", \"sinkscope_post_ln\": true}", &cfg) == SS_OK && cfg.post_ln == 1);
+    /* a sinkscope train checkpoint: its provenance (sorted keys, the trained encoding added) and encoding */
+    CHECK(read_cfg("{" GPT2 ", \"sinkscope_train\": {\"step\": 64, \"seed\": 2, \"heldout_loss\": 2.5}, "
+                   "\"sinkscope_positional_encoding\": \"sinusoidal\"}",
+                   &cfg) == SS_OK);
+    CHECK_STREQ(in->train, "{\"encoding\":\"sinusoidal\",\"heldout_loss\":2.5,\"seed\":2,\"step\":64}");
+    CHECK_STREQ(in->pos_encoding, "sinusoidal");
+    CHECK(read_cfg("{" GPT2 "}", &cfg) == SS_OK && in->train[0] == 0 && !strcmp(in->pos_encoding, "learned"));
+    expect_fail("train provenance not an object", "{" GPT2 ", \"sinkscope_train\": [1]}", SS_ERR_FORMAT,
+                "'sinkscope_train' must be a JSON object");
+    expect_fail("unknown trained encoding", "{" GPT2 ", \"sinkscope_positional_encoding\": \"xpos\"}", SS_ERR_FORMAT,
+                "sinkscope_positional_encoding 'xpos' is not one of");
 
     /* the nn.Module spellings, n_inner, flags, ids (eos as a list) */
     CHECK(read_cfg("{\"model_type\": \"gpt2\", \"hidden_size\": 32, \"num_hidden_layers\": 1, "
