@@ -816,7 +816,15 @@ static ss_status write_index(const report_args *a, const ss_report_data *d, cons
         if (a->csv) fprintf(f, " [csv](%s.csv)", ls->names[i]);
         fprintf(f, "\n");
     }
-    fprintf(f, "\nNo training checkpoints in these files, so there is no emergence table or curve.\n");
+    int n_ckpt = 0;
+    for (int k = 0; k < d->n_cells; k++) n_ckpt += d->cells[k].train_step >= 0;
+    if (n_ckpt == 0)
+        fprintf(f, "\nNo training checkpoints in these files, so there is no emergence table or curve.\n");
+    else
+        fprintf(f, "\n%d of the %d cells are checkpoints of `sinkscope train` (the `train` attribute of their model): "
+                   "the emergence and onset tables cover every step; the per-model tables and figures show each run's "
+                   "last checkpoint.\n",
+                n_ckpt, d->n_cells);
     fprintf(f, "\n## Figures\n\nPNG and SVG; colour-blind-safe palettes (viridis, Okabe–Ito).\n\n");
     for (int i = 0; i < ls->n_figs; i++)
         fprintf(f, "- **%s**: [png](%s.png) [svg](%s.svg)\n\n  ![%s](%s.png)\n", ls->fig_titles[i], ls->fig_names[i],
