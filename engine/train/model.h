@@ -3,7 +3,8 @@
  * reference the whole-model finite-difference test checks, tests/train/test_train_model.c).
  *
  * Architecture (the exporter, engine/train/export.h, relies on it exactly):
- *   x = wte[ids]  (+ wpe[t] learned | + the fixed ss_sinusoidal_table row t);  alibi: x = LayerNorm_emb(x)
+ *   x = wte[ids]  (+ wpe[t] learned | + SS_TR_SIN_SCALE · the fixed ss_sinusoidal_table row t);
+ *   alibi: x = LayerNorm_emb(x)
  *   pre-LN block:  x += attn(LN1(x))·Woᵀ + bo;   x += gelu_tanh(LN2(x)·W_fcᵀ + b_fc)·W_projᵀ + b_proj
  *   post-LN block: x = LN1(x + attn(x));         x = LN2(x + mlp(x))
  *   pre-LN: final LayerNorm (post-LN: none);  logits = x·wteᵀ (tied), cross-entropy against the targets.
@@ -22,6 +23,10 @@
 
 #include "../status.h"
 #include "export.h" /* ss_tr_posenc, ss_tr_export_model */
+
+/* The trainer's sinusoidal positions are the Transformer's table times this, the token embeddings' initial
+ * standard deviation (model.c says why); the checkpoint stores the scaled table as GPT-2's wpe. */
+#define SS_TR_SIN_SCALE 0.02f
 
 typedef struct {
     int n_layers, d_model, n_heads, d_ff, n_ctx, n_vocab;
