@@ -13,6 +13,7 @@ int ss_cmd_inspect(int argc, char **argv); /* sinkscope inspect MODEL: what a mo
 int ss_cmd_frames(int argc, char **argv);  /* sinkscope frames OUT.h5: reference-frame labels (cmd_frames.c) */
 int ss_cmd_report(int argc, char **argv);  /* sinkscope report OUT.h5 ... -o DIR: tables and figures (cmd_report.c) */
 int ss_cmd_slurm(int argc, char **argv);   /* sinkscope slurm SWEEP.yaml: write (and submit) a Slurm job (cmd_slurm.c) */
+int ss_cmd_train(int argc, char **argv);   /* sinkscope train CONFIG.yaml -o DIR: train a small decoder (cmd_train.c) */
 
 /* 1 if argv holds -h/--help (then the command prints its help and returns 0). */
 int ss_wants_help(int argc, char **argv);

@@ -19,6 +19,7 @@ static void usage(FILE *f)
             "  frames OUT.h5                label reference frames (centralized, bidirectional, ...) into /frames\n"
             "  report OUT.h5 ... -o DIR     publication tables (LaTeX, Markdown, CSV) and figures (PNG, SVG)\n"
             "  slurm SWEEP.yaml [--submit]  write a Slurm job script for the sweep (and submit it, or a chain)\n"
+            "  train CONFIG.yaml -o DIR     train a small byte-level decoder; checkpoints load like any model\n"
             "  version                      print the version\n"
             "\n"
             "'sinkscope <command> --help' explains a command. Exit codes: 0 ok, 1 the run finished with\n"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "frames") == 0) return ss_cmd_frames(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0) return ss_cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "slurm") == 0) return ss_cmd_slurm(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0) return ss_cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("sinkscope %s\n", SINKSCOPE_VERSION);
         return SS_EXIT_OK;
