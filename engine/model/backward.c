@@ -120,10 +120,13 @@ void ss_bwd_linear_dx(float *dx, float beta, const float *dy, const float *W, in
 ss_status ss_bwd_lm_head(const float *hf, const float *W, const int32_t *ids, int T, int V, int d, float *dhf,
                          float *dW, double *loss)
 {
-    enum { ROWS = 16 }; /* token rows per block: 2 × ROWS × V floats of logits */
+    /* token rows per block: two [ROWS][V] float blocks of about 32 MB each at most (each block is one pass of
+     * dW's update over the whole [V][d]) */
+    int ROWS = (int)((8u << 20) / (unsigned)V);
+    ROWS = ROWS < 8 ? 8 : ROWS > 128 ? 128 : ROWS;
     const int M = T - 1; /* targets */
     float *z = malloc((size_t)ROWS * V * sizeof *z), *p = malloc((size_t)ROWS * V * sizeof *p); /* [ROWS][V] */
-    int32_t tg[ROWS];
+    int32_t tg[128];
     *loss = 0.0;
     memset(dhf, 0, (size_t)T * d * sizeof *dhf);
     if (!z || !p) {

@@ -129,6 +129,8 @@ ss_status ss_bwd_llama(const ss_hfconfig *cfg, const ss_safetensors *sf, const s
     const float *prenorm = cap->hidden_prenorm, *hf = cap->hidden + (size_t)L * td; /* [T][d] */
     SS_TRY(ss_bwd_lm_head(hf, head, cap->tokens, T, V, d, dtmp, untied ? dH : dE, &sink->out->loss));
     sink->out->n_targets = T - 1;
+    sink->out->has_final_norm = 1;
+    sink->out->has_lm_head = untied;
     if (untied) ss_bwd_emit(sink, "lm_head.weight", -1, SS_PG_LM_HEAD, dH, 0, (size_t)V * d);
     ss_bwd_rmsnorm_fwd(xn1, rstd1, prenorm, norm, T, d, eps); /* for rstd */
     memset(dg, 0, (size_t)d * sizeof *dg);

@@ -112,6 +112,8 @@ typedef struct {
      * Σ (∂L/∂θ)² over the group's parameters. layer[l] = attention[l] + mlp[l] + norms[l]. */
     double *layer, *attention, *mlp, *norms;
     double embedding, final_norm, lm_head; /* the same for the groups outside the layers (lm_head 0 when tied) */
+    int has_final_norm;                    /* 0: the model has none (post-LN) */
+    int has_lm_head;                       /* 1: an untied LM head (else the embedding is the head) */
 } ss_grad_norms;
 
 /* Called once or more per weight tensor with a slice of its gradient: grad[0..n) is ∂L/∂θ for the elements
