@@ -32,6 +32,7 @@ typedef struct {
 typedef ss_status (*ss_bwd_fn)(const ss_hfconfig *cfg, const ss_safetensors *sf, const ss_capture *cap,
                                ss_bwd_sink *sink);
 ss_status ss_bwd_llama(const ss_hfconfig *cfg, const ss_safetensors *sf, const ss_capture *cap, ss_bwd_sink *sink);
+ss_status ss_bwd_gemma3(const ss_hfconfig *cfg, const ss_safetensors *sf, const ss_capture *cap, ss_bwd_sink *sink);
 
 /* Elements offset..offset+n of tensor name's gradient: adds Σ grad² to its group (and layer) and calls the
  * visitor. */

@@ -272,11 +272,15 @@ int main(int argc, char **argv)
                 v[k] = r[k] / rn + (dirn == 0 && gnorm > 0 ? g[k] / gnorm : 0.0);
                 an += (double)g[k] * v[k];
             }
-            /* ε: a step of about 1e-3 of the tensor's RMS per element, at least 1e-3 overall */
+            /* ε: a step of EPS_REL (vectors: 4·EPS_REL) of the tensor's scale per element: its RMS, at least 0.02 for matrices and
+             * 1 for vectors (norm gains act as 1 + w in Gemma, whose stored w is near 0; biases add to O(1)
+             * activations) */
             double rms = 0.0;
             for (size_t k = 0; k < n; k++) rms += (double)data[ti][k] * data[ti][k];
             rms = sqrt(rms / n);
-            double eps = EPS_REL * (rms > 0.02 ? rms : 0.02) * sqrt((double)n);
+            const int vec = base->tensors[ti].n_dims == 1; /* vectors are small: a larger step against the noise */
+            const double floor_scale = vec ? 1.0 : 0.02;
+            double eps = (vec ? 4 : 1) * EPS_REL * (rms > floor_scale ? rms : floor_scale) * sqrt((double)n);
             /* central differences at ε and ε/2, Richardson-extrapolated (truncation error O(ε⁴)) */
             double c[2];
             for (int s = 0; s < 2; s++) {
