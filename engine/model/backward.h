@@ -33,6 +33,8 @@ typedef ss_status (*ss_bwd_fn)(const ss_hfconfig *cfg, const ss_safetensors *sf,
                                ss_bwd_sink *sink);
 ss_status ss_bwd_llama(const ss_hfconfig *cfg, const ss_safetensors *sf, const ss_capture *cap, ss_bwd_sink *sink);
 ss_status ss_bwd_gemma3(const ss_hfconfig *cfg, const ss_safetensors *sf, const ss_capture *cap, ss_bwd_sink *sink);
+/* gpt2, gpt_neox and bloom (backward_ln.c) */
+ss_status ss_bwd_ln(const ss_hfconfig *cfg, const ss_safetensors *sf, const ss_capture *cap, ss_bwd_sink *sink);
 
 /* Elements offset..offset+n of tensor name's gradient: adds Σ grad² to its group (and layer) and calls the
  * visitor. */

@@ -289,7 +289,8 @@ ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *c
 static const struct {
     const char *arch;
     ss_bwd_fn fn;
-} g_backward[] = {{"llama", ss_bwd_llama}, {"gemma3", ss_bwd_gemma3}};
+} g_backward[] = {{"llama", ss_bwd_llama}, {"gemma3", ss_bwd_gemma3}, {"gpt2", ss_bwd_ln},
+                  {"gpt_neox", ss_bwd_ln},   {"bloom", ss_bwd_ln}};
 
 ss_status ss_model_grad_norms(const ss_model *m, const ss_capture *cap, ss_grad_norms *out, ss_grad_visit visit,
                               void *ctx)
