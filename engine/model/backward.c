@@ -14,7 +14,17 @@ void ss_bwd_emit(ss_bwd_sink *s, const char *name, int layer, ss_param_group g, 
                  size_t n)
 {
     double ss = 0.0;
-    for (size_t i = 0; i < n; i++) ss += (double)grad[i] * grad[i];
+    for (size_t i0 = 0; i0 < n; i0 += 256) { /* blocks of 256 summed in float lanes (vectorised), then in double */
+        const size_t m = n - i0 < 256 ? n - i0 : 256;
+        float acc[8] = {0};
+        size_t i = 0;
+        for (; i + 8 <= m; i += 8)
+            for (int k = 0; k < 8; k++) acc[k] += grad[i0 + i + k] * grad[i0 + i + k];
+        double part = 0.0;
+        for (int k = 0; k < 8; k++) part += acc[k];
+        for (; i < m; i++) part += (double)grad[i0 + i] * grad[i0 + i];
+        ss += part;
+    }
     ss_grad_norms *o = s->out;
     switch (g) {
     case SS_PG_ATTENTION:
