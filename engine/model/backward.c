@@ -13,18 +13,12 @@
 void ss_bwd_emit(ss_bwd_sink *s, const char *name, int layer, ss_param_group g, const float *grad, size_t offset,
                  size_t n)
 {
-    double ss = 0.0;
-    for (size_t i0 = 0; i0 < n; i0 += 256) { /* blocks of 256 summed in float lanes (vectorised), then in double */
-        const size_t m = n - i0 < 256 ? n - i0 : 256;
-        float acc[8] = {0};
-        size_t i = 0;
-        for (; i + 8 <= m; i += 8)
-            for (int k = 0; k < 8; k++) acc[k] += grad[i0 + i + k] * grad[i0 + i + k];
-        double part = 0.0;
-        for (int k = 0; k < 8; k++) part += acc[k];
-        for (; i < m; i++) part += (double)grad[i0 + i] * grad[i0 + i];
-        ss += part;
-    }
+    double acc[8] = {0}, ss = 0.0; /* eight double lanes (vectorised), then their sum */
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += (double)grad[i + k] * grad[i + k];
+    for (; i < n; i++) ss += (double)grad[i] * grad[i];
+    for (int k = 0; k < 8; k++) ss += acc[k];
     ss_grad_norms *o = s->out;
     switch (g) {
     case SS_PG_ATTENTION:
