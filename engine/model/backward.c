@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train_ops.h" /* ss_tr_linear_bwd_f, ss_tr_xent_*_f, ss_tr_gelu_*_f */
+#include "train_ops.h" /* ss_tr_linear_bwd_f, ss_tr_gelu_*_f */
 
 void ss_bwd_emit(ss_bwd_sink *s, const char *name, int layer, ss_param_group g, const float *grad, size_t offset,
                  size_t n)
@@ -19,6 +19,12 @@ void ss_bwd_emit(ss_bwd_sink *s, const char *name, int layer, ss_param_group g, 
         for (int k = 0; k < 8; k++) acc[k] += (double)grad[i + k] * grad[i + k];
     for (; i < n; i++) ss += (double)grad[i] * grad[i];
     for (int k = 0; k < 8; k++) ss += acc[k];
+    ss_bwd_add_norm(s, layer, g, ss);
+    if (s->visit) s->visit(s->ctx, name, layer, g, grad, offset, n);
+}
+
+void ss_bwd_add_norm(ss_bwd_sink *s, int layer, ss_param_group g, double ss)
+{
     ss_grad_norms *o = s->out;
     switch (g) {
     case SS_PG_ATTENTION:
@@ -36,7 +42,6 @@ void ss_bwd_emit(ss_bwd_sink *s, const char *name, int layer, ss_param_group g, 
     default: break;
     }
     if (layer >= 0 && o->layer) o->layer[layer] += ss;
-    if (s->visit) s->visit(s->ctx, name, layer, g, grad, offset, n);
 }
 
 void ss_bwd_emit_named(ss_bwd_sink *s, const char *prefix, const char *name, int layer, ss_param_group g,
@@ -119,41 +124,6 @@ void ss_bwd_linear_params(ss_bwd_sink *s, const char *name_w, const char *name_b
 void ss_bwd_linear_dx(float *dx, float beta, const float *dy, const float *W, int N, int in, int out)
 {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, in, out, 1.0f, dy, out, W, in, beta, dx, in);
-}
-
-ss_status ss_bwd_lm_head(const float *hf, const float *W, const int32_t *ids, int T, int V, int d, float *dhf,
-                         float *dW, double *loss)
-{
-    /* token rows per block: two [ROWS][V] float blocks of about 32 MB each at most (each block is one pass of
-     * dW's update over the whole [V][d]) */
-    int ROWS = (int)((8u << 20) / (unsigned)V);
-    ROWS = ROWS < 8 ? 8 : ROWS > 128 ? 128 : ROWS;
-    const int M = T - 1; /* targets */
-    float *z = malloc((size_t)ROWS * V * sizeof *z), *p = malloc((size_t)ROWS * V * sizeof *p); /* [ROWS][V] */
-    int32_t tg[128];
-    *loss = 0.0;
-    memset(dhf, 0, (size_t)T * d * sizeof *dhf);
-    if (!z || !p) {
-        free(z);
-        free(p);
-        return ss_fail(SS_ERR_NOMEM, "out of memory for the LM head's logits (%d x %d)", ROWS, V);
-    }
-    for (int t0 = 0; t0 < M; t0 += ROWS) {
-        const int n = M - t0 < ROWS ? M - t0 : ROWS;
-        for (int i = 0; i < n; i++) tg[i] = ids[t0 + i + 1];
-        const float *h = hf + (size_t)t0 * d; /* [n][d] */
-        /* z [n][V] = h · Wᵀ */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, V, d, 1.0f, h, d, W, d, 0.0f, z, V);
-        *loss += ss_tr_xent_fwd_f(p, z, tg, n, V) * n / M;
-        ss_tr_xent_bwd_f(z, p, tg, n, V, (double)n / M); /* z becomes dz [n][V] of the mean over all M */
-        /* dh [n][d] = dz · W;  dW [V][d] += dzᵀ · h */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d, V, 1.0f, z, V, W, d, 0.0f, dhf + (size_t)t0 * d,
-                    d);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V, d, n, 1.0f, z, V, h, d, 1.0f, dW, d);
-    }
-    free(z);
-    free(p);
-    return SS_OK;
 }
 
 void ss_bwd_head_get(float *dst, const float *x, int T, int ld, int h, int d_h)

@@ -65,11 +65,37 @@ void ss_bwd_linear_params(ss_bwd_sink *s, const char *name_w, const char *name_b
 /* dx [N][in] = beta·dx + dy [N][out] · W [out][in]. */
 void ss_bwd_linear_dx(float *dx, float beta, const float *dy, const float *W, int N, int in, int out);
 
-/* The LM head and its loss: logits = hf [T][d] · Wᵀ (W [V][d]), targets ids[t+1] (t < T−1), mean
- * cross-entropy into *loss; dhf [T][d] (overwritten) = ∂L/∂hf; dW [V][d] += ∂L/∂W. Works through blocks of
- * token rows, so only a few rows of logits exist at a time. SS_ERR_NOMEM. */
-ss_status ss_bwd_lm_head(const float *hf, const float *W, const int32_t *ids, int T, int V, int d, float *dhf,
-                         float *dW, double *loss);
+/* ------------------------------------------------------------------------------ LM head (backward_head.c)
+ * The loss and the two gradients that involve the vocabulary: the LM head W [V][d] (logits = hf · Wᵀ, targets
+ * ids[t+1] for t < M = T − 1, mean cross-entropy) and the token embedding E [V][d] (rows ids[t] of the input).
+ * Two ways to the sums of squares:
+ *   direct: ∂L/∂W = dZᵀ·hf is built ([V][d]) and emitted (with the visitor); the embedding's rows are added to it
+ *           (tied, W = E) or to a second [V][d] buffer (untied);
+ *   gram:   without a visitor and when dZ fits (M·V <= SS_BWD_GRAM_MAX floats), nothing [V][d] is built:
+ *           ‖dZᵀ·H‖² = Σ_{t,t'} (dZ·dZᵀ)[t][t'] · (H·Hᵀ)[t][t'] (H = hf's first M rows), and the embedding's
+ *           rows S_r = Σ_{t: ids[t] = r} g_t enter as ‖A + S‖² = ‖A‖² + Σ_r (2·A_r·S_r + ‖S_r‖²) with
+ *           A_r = Σ_t dZ[t][r]·H_t (tied; untied: ‖S‖² alone). One T×V×d product fewer and no [V][d] buffer. */
+#define SS_BWD_GRAM_MAX ((size_t)1 << 26)
+typedef struct {
+    int T, V, d, M, tied, gram;
+    const float *hf; /* [T][d] */
+    float *dZ;       /* gram, tied: [M][V] ∂L/∂logits, kept for the embedding */
+    float *dE;       /* direct: [V][d] the token embedding's gradient (tied: with the head's part) */
+    double norm_a;   /* gram, tied: ‖dZᵀ·H‖² */
+} ss_bwd_head;
+
+/* The forward and backward of the head: s->out->loss, dhf [T][d] (overwritten) = ∂L/∂hf; an untied head's
+ * gradient is emitted under head_name (group lm_head). W: the head (tied: the embedding). SS_ERR_NOMEM. */
+ss_status ss_bwd_head_run(ss_bwd_head *h, ss_bwd_sink *s, const float *hf, const float *W, int tied,
+                          const char *head_name, const int32_t *ids, int T, int V, int d, float *dhf);
+/* The token embedding's gradient, emitted under name (group embedding): g [T][d] = ∂L/∂(row ids[t] as the
+ * model read it, scale included), plus the tied head's part. */
+ss_status ss_bwd_head_embedding(ss_bwd_head *h, ss_bwd_sink *s, const char *name, const int32_t *ids,
+                                const float *g);
+void ss_bwd_head_free(ss_bwd_head *h);
+
+/* Adds a squared norm to group g (and layer) without a visitor (the gram path). */
+void ss_bwd_add_norm(ss_bwd_sink *s, int layer, ss_param_group g, double ss);
 
 /* Head h's columns of x [T][ld] (offset h·d_h) to / from [T][d_h]; scatter ADDS. */
 void ss_bwd_head_get(float *dst, const float *x, int T, int ld, int h, int d_h);

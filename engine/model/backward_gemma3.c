@@ -82,7 +82,8 @@ ss_status ss_bwd_gemma3(const ss_hfconfig *cfg, const ss_safetensors *sf, const 
     static const char *const prefixes[] = {"model.", "", "language_model.model.", "model.language_model."};
     const char *pfx = ss_find_prefix(sf, "embed_tokens.weight", prefixes, 4);
     const float *embed, *norm_w, *head; /* [V][d], [d], [V][d] */
-    float *arena = NULL, *dE = NULL, *dH = NULL;
+    float *arena = NULL;
+    ss_bwd_head hd = {0};
     double *rope[4] = {NULL, NULL, NULL, NULL}; /* cos/sin global, cos/sin local [T][d_h/2] */
     char nm[256];
     SS_TRY(ss_bind(sf, pfx, "embed_tokens.weight", 2, V, d, &embed));
@@ -109,10 +110,8 @@ ss_status ss_bwd_gemma3(const ss_hfconfig *cfg, const ss_safetensors *sf, const 
     size_t total = 0;
     for (int i = 0; i < N_BUF; i++) total += (sizes[i] + 15) / 16 * 16;
     arena = malloc(total * sizeof *arena);
-    dE = calloc((size_t)V * d, sizeof *dE); /* [V][d] */
-    if (untied) dH = calloc((size_t)V * d, sizeof *dH);
     for (int i = 0; i < 4; i++) rope[i] = malloc((size_t)T * (d_h / 2) * sizeof(double));
-    if (!arena || !dE || (untied && !dH) || !rope[0] || !rope[1] || !rope[2] || !rope[3]) {
+    if (!arena || !rope[0] || !rope[1] || !rope[2] || !rope[3]) {
         st = ss_fail(SS_ERR_NOMEM, "out of memory for the Gemma-3 backward pass (%d tokens)", T);
         goto done;
     }
@@ -132,11 +131,9 @@ ss_status ss_bwd_gemma3(const ss_hfconfig *cfg, const ss_safetensors *sf, const 
 
     /* LM head and final norm */
     const float *prenorm = cap->hidden_prenorm, *hf = cap->hidden + (size_t)L * td; /* [T][d] */
-    SS_TRY(ss_bwd_lm_head(hf, head, cap->tokens, T, V, d, dtmp, untied ? dH : dE, &sink->out->loss));
-    sink->out->n_targets = T - 1;
+    SS_TRY(ss_bwd_head_run(&hd, sink, hf, head, !untied, "lm_head.weight", cap->tokens, T, V, d, dtmp));
     sink->out->has_final_norm = 1;
     sink->out->has_lm_head = untied;
-    if (untied) ss_bwd_emit(sink, "lm_head.weight", -1, SS_PG_LM_HEAD, dH, 0, (size_t)V * d);
     gain(G, norm_w, d);
     ss_bwd_rmsnorm_fwd(a, r_a, prenorm, G, T, d, eps);
     memset(dg, 0, (size_t)d * sizeof *dg);
@@ -263,16 +260,12 @@ ss_status ss_bwd_gemma3(const ss_hfconfig *cfg, const ss_safetensors *sf, const 
 #undef NAME
     }
     /* the embedding: hidden[0] = E[ids]·√d */
-    for (int t = 0; t < T; t++) {
-        float *row = dE + (size_t)cap->tokens[t] * d; /* [d] */
-        const float *gt = g + (size_t)t * d;          /* [d] */
-        for (int i = 0; i < d; i++) row[i] += embed_scale * gt[i];
-    }
-    ss_bwd_emit_named(sink, pfx, "embed_tokens.weight", -1, SS_PG_EMBEDDING, dE, (size_t)V * d);
+    for (size_t i = 0; i < td; i++) g[i] *= embed_scale;
+    snprintf(nm, sizeof nm, "%.40sembed_tokens.weight", pfx);
+    SS_TRY(ss_bwd_head_embedding(&hd, sink, nm, cap->tokens, g));
 done:
     free(arena);
-    free(dE);
-    free(dH);
+    ss_bwd_head_free(&hd);
     for (int i = 0; i < 4; i++) free(rope[i]);
     return st;
 }

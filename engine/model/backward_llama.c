@@ -76,7 +76,8 @@ ss_status ss_bwd_llama(const ss_hfconfig *cfg, const ss_safetensors *sf, const s
     static const char *const prefixes[] = {"", "model."};
     const char *pfx = ss_find_prefix(sf, "embed_tokens.weight", prefixes, 2);
     const float *embed, *norm, *head; /* [V][d], [d], [V][d] */
-    float *arena = NULL, *dE = NULL, *dH = NULL;
+    float *arena = NULL;
+    ss_bwd_head hd = {0};
     double *rcos = NULL, *rsin = NULL;
     char nm[256], nb[256];
     SS_TRY(ss_bind(sf, pfx, "embed_tokens.weight", 2, V, d, &embed));
@@ -102,13 +103,11 @@ ss_status ss_bwd_llama(const ss_hfconfig *cfg, const ss_safetensors *sf, const s
     size_t total = 0;
     for (int i = 0; i < N_BUF; i++) total += (sizes[i] + 15) / 16 * 16;
     arena = malloc(total * sizeof *arena);
-    dE = calloc((size_t)V * d, sizeof *dE); /* [V][d] the embedding's (tied: and the head's) gradient */
-    if (untied) dH = calloc((size_t)V * d, sizeof *dH); /* [V][d] the untied head's */
     if (rd > 0) {
         rcos = malloc((size_t)T * (rd / 2) * sizeof *rcos); /* [T][rd/2] */
         rsin = malloc((size_t)T * (rd / 2) * sizeof *rsin);
     }
-    if (!arena || !dE || (untied && !dH) || (rd > 0 && (!rcos || !rsin))) {
+    if (!arena || (rd > 0 && (!rcos || !rsin))) {
         st = ss_fail(SS_ERR_NOMEM, "out of memory for the Llama backward pass (%d tokens)", T);
         goto done;
     }
@@ -127,11 +126,9 @@ ss_status ss_bwd_llama(const ss_hfconfig *cfg, const ss_safetensors *sf, const s
 
     /* LM head and final norm: hf = RMSNorm(prenorm)·γ_norm = hidden[L] */
     const float *prenorm = cap->hidden_prenorm, *hf = cap->hidden + (size_t)L * td; /* [T][d] */
-    SS_TRY(ss_bwd_lm_head(hf, head, cap->tokens, T, V, d, dtmp, untied ? dH : dE, &sink->out->loss));
-    sink->out->n_targets = T - 1;
+    SS_TRY(ss_bwd_head_run(&hd, sink, hf, head, !untied, "lm_head.weight", cap->tokens, T, V, d, dtmp));
     sink->out->has_final_norm = 1;
     sink->out->has_lm_head = untied;
-    if (untied) ss_bwd_emit(sink, "lm_head.weight", -1, SS_PG_LM_HEAD, dH, 0, (size_t)V * d);
     ss_bwd_rmsnorm_fwd(xn1, rstd1, prenorm, norm, T, d, eps); /* for rstd */
     memset(dg, 0, (size_t)d * sizeof *dg);
     ss_bwd_rmsnorm_bwd(g, dg, dtmp, prenorm, rstd1, norm, T, d);
@@ -210,16 +207,11 @@ ss_status ss_bwd_llama(const ss_hfconfig *cfg, const ss_safetensors *sf, const s
 #undef NAME
     }
     /* the embedding: g = ∂L/∂hidden[0], row t from embed_tokens[ids[t]] */
-    for (int t = 0; t < T; t++) {
-        float *row = dE + (size_t)cap->tokens[t] * d; /* [d] */
-        const float *gt = g + (size_t)t * d;          /* [d] */
-        for (int i = 0; i < d; i++) row[i] += gt[i];
-    }
-    ss_bwd_emit_named(sink, pfx, "embed_tokens.weight", -1, SS_PG_EMBEDDING, dE, (size_t)V * d);
+    snprintf(nm, sizeof nm, "%.40sembed_tokens.weight", pfx);
+    SS_TRY(ss_bwd_head_embedding(&hd, sink, nm, cap->tokens, g));
 done:
     free(arena);
-    free(dE);
-    free(dH);
+    ss_bwd_head_free(&hd);
     free(rcos);
     free(rsin);
     return st;

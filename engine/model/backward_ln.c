@@ -226,7 +226,8 @@ ss_status ss_bwd_ln(const ss_hfconfig *cfg, const ss_safetensors *sf, const ss_c
     snprintf(embed_name, sizeof embed_name, "%s.weight", nm->embed);
     c.pfx = ss_find_prefix(sf, embed_name, nm->prefixes, 2);
     const float *embed, *head, *pos = NULL, *lnf_g = NULL, *lnf_b = NULL, *lne_g = NULL, *lne_b = NULL;
-    float *arena = NULL, *dE = NULL, *dH = NULL, *dP = NULL;
+    float *arena = NULL, *dP = NULL;
+    ss_bwd_head hd = {0};
     double *rcos = NULL, *rsin = NULL;
     char n[256];
     SS_TRY(bind(&c, -1, nm->embed, ".weight", 2, V, d, &embed));
@@ -262,14 +263,12 @@ ss_status ss_bwd_ln(const ss_hfconfig *cfg, const ss_safetensors *sf, const ss_c
     size_t total = 0;
     for (int i = 0; i < N_BUF; i++) total += (sizes[i] + 15) / 16 * 16;
     arena = malloc(total * sizeof *arena);
-    dE = calloc((size_t)V * d, sizeof *dE); /* [V][d] */
-    if (untied) dH = calloc((size_t)V * d, sizeof *dH);
     if (pos) dP = calloc((size_t)in->max_positions * d, sizeof *dP); /* [P][d] */
     if (rd > 0) {
         rcos = malloc((size_t)T * (rd / 2) * sizeof *rcos); /* [T][rd/2] */
         rsin = malloc((size_t)T * (rd / 2) * sizeof *rsin);
     }
-    if (!arena || !dE || (untied && !dH) || (pos && !dP) || (rd > 0 && (!rcos || !rsin))) {
+    if (!arena || (pos && !dP) || (rd > 0 && (!rcos || !rsin))) {
         st = ss_fail(SS_ERR_NOMEM, "out of memory for the %s backward pass (%d tokens)", in->arch, T);
         goto done;
     }
@@ -291,11 +290,9 @@ ss_status ss_bwd_ln(const ss_hfconfig *cfg, const ss_safetensors *sf, const ss_c
 
     /* LM head and final norm */
     const float *prenorm = cap->hidden_prenorm, *hf = cap->hidden + (size_t)L * td; /* [T][d] */
-    SS_TRY(ss_bwd_lm_head(hf, head, cap->tokens, T, V, d, dtmp, untied ? dH : dE, &sink->out->loss));
-    sink->out->n_targets = T - 1;
+    SS_TRY(ss_bwd_head_run(&hd, sink, hf, head, !untied, nm->head, cap->tokens, T, V, d, dtmp));
     sink->out->has_final_norm = !post;
     sink->out->has_lm_head = untied;
-    if (untied) ss_bwd_emit(sink, nm->head, -1, SS_PG_LM_HEAD, dH, 0, (size_t)V * d);
     if (!post) {
         ss_tr_layernorm_fwd_f(a, mean_a, rstd_a, prenorm, lnf_g, lnf_b, T, d, eps);
         memset(dg1, 0, (size_t)d * sizeof *dg1);
@@ -459,23 +456,17 @@ ss_status ss_bwd_ln(const ss_hfconfig *cfg, const ss_safetensors *sf, const ss_c
         tname(n, sizeof n, &c, -1, nm->emb_ln, ".bias");
         ss_bwd_emit(sink, n, -1, SS_PG_EMBEDDING, db1, 0, (size_t)d);
     }
-    for (int t = 0; t < T; t++) {
-        float *row = dE + (size_t)cap->tokens[t] * d; /* [d] */
-        const float *gt = g + (size_t)t * d;          /* [d] */
-        for (int i = 0; i < d; i++) row[i] += gt[i];
-        if (dP)
-            for (int i = 0; i < d; i++) dP[(size_t)t * d + i] += gt[i];
-    }
     tname(n, sizeof n, &c, -1, nm->embed, ".weight");
-    ss_bwd_emit(sink, n, -1, SS_PG_EMBEDDING, dE, 0, (size_t)V * d);
+    SS_TRY(ss_bwd_head_embedding(&hd, sink, n, cap->tokens, g));
+    if (dP)
+        for (size_t i = 0; i < td; i++) dP[i] += g[i]; /* rows 0..T-1 of the position table */
     if (dP) {
         tname(n, sizeof n, &c, -1, nm->pos, ".weight");
         ss_bwd_emit(sink, n, -1, SS_PG_EMBEDDING, dP, 0, (size_t)in->max_positions * d);
     }
 done:
     free(arena);
-    free(dE);
-    free(dH);
+    ss_bwd_head_free(&hd);
     free(dP);
     free(rcos);
     free(rsin);

@@ -279,6 +279,20 @@ int main(int argc, char **argv)
     CHECK_NEAR(gn.lm_head, sums[SS_PG_LM_HEAD], 1e-9 * (gn.lm_head + 1e-30));
     printf("  embedding %.6g, final norm %.6g, lm head %.6g\n", gn.embedding, gn.final_norm, gn.lm_head);
     CHECK(gn.embedding > 0 && (gn.has_final_norm ? gn.final_norm > 0 : gn.final_norm == 0));
+    /* without a visitor the LM head and the embedding take the Gram form (backward.h): the same sums */
+    {
+        double *q[4];
+        for (int i = 0; i < 4; i++) q[i] = calloc((size_t)L, sizeof(double));
+        ss_grad_norms g2 = {.layer = q[0], .attention = q[1], .mlp = q[2], .norms = q[3]};
+        CHECK_MSG(ss_model_grad_norms(m, &cap, &g2, NULL, NULL) == SS_OK, "%s", ss_errmsg());
+        CHECK_NEAR(g2.loss, gn.loss, 1e-6 * gn.loss);
+        CHECK_NEAR(g2.embedding, gn.embedding, 1e-4 * gn.embedding);
+        CHECK_NEAR(g2.lm_head, gn.lm_head, 1e-4 * gn.lm_head);
+        CHECK_NEAR(g2.final_norm, gn.final_norm, 1e-4 * gn.final_norm);
+        for (int l = 0; l < L; l++) CHECK_NEAR(q[0][l], per[0][l], 1e-4 * per[0][l]);
+        printf("  without a visitor: embedding %.6g, lm head %.6g\n", g2.embedding, g2.lm_head);
+        for (int i = 0; i < 4; i++) free(q[i]);
+    }
     const double L0 = model_loss(src, ids, T_TOK);
     CHECK_NEAR(gn.loss, L0, 1e-5 * fabs(L0));
 

@@ -1,8 +1,9 @@
 /* test_real_fisher.c smollm2|gemma3: the fisher analysis on a real GGUF model (from $SS_MODEL_CACHE, as
  * test_real_forward; exit 77 when absent), on a 32-token English prompt ([BOS] + 31 tokens of a fixed text).
  * Prints F_l and its groups per layer and the time against the forward pass. Checks: every dataset finite and
- * positive, attention + mlp + norms = layer within rounding, lm_head NaN (tied), and a trained model's loss on
- * plain English well below the uniform log V. An architecture without a backward pass exits 77 saying so. */
+ * positive, attention + mlp + norms = layer within rounding, lm_head NaN (tied), a trained model's loss on
+ * plain English well below the uniform log V, and the embedding's sum equal to the one with the [V][d]
+ * gradient built (a visitor forces that form). An architecture without a backward pass exits 77 saying so. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,11 @@ static double now_s(void)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (double)tv.tv_sec + 1e-6 * (double)tv.tv_usec;
+}
+
+static void ignore(void *ctx, const char *name, int layer, ss_param_group g, const float *grad, size_t off, size_t n)
+{
+    (void)ctx, (void)name, (void)layer, (void)g, (void)grad, (void)off, (void)n;
 }
 
 int main(int argc, char **argv)
@@ -99,6 +105,13 @@ int main(int argc, char **argv)
            log((double)in->n_vocab));
     CHECK(isfinite(emb) && emb > 0 && isfinite(fin) && fin > 0 && isnan(head));
     CHECK(loss > 0 && loss < 0.75 * log((double)in->n_vocab));
+    /* the analysis takes the Gram form for the LM head and the embedding (no visitor); with a visitor the
+     * [V][d] gradients are built: the same sums */
+    ss_grad_norms direct = {0};
+    CHECK(ss_model_grad_norms(m, &cap, &direct, ignore, NULL) == SS_OK);
+    printf("with the [V][d] gradients built: embedding %.5g, loss %.4f\n", direct.embedding, direct.loss);
+    CHECK_NEAR(direct.embedding, emb, 1e-4 * direct.embedding);
+    CHECK_NEAR(direct.loss, loss, 1e-5 * direct.loss);
     for (int k = 0; k < nd; k++) free(bufs[k]);
     ss_capture_free(&cap);
     ss_model_free(m);
