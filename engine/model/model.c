@@ -317,6 +317,9 @@ ss_status ss_model_grad_norms(const ss_model *m, const ss_capture *cap, ss_grad_
                                            "only");
     if (cap->model != m || cap->n_layers != in->n_layers || cap->d_model != in->d_model)
         return ss_fail(SS_ERR_INPUT, "the capture is not this model's forward pass");
+    if (!cap->attn || !cap->hidden || !cap->q || !cap->k || !cap->v || !cap->attn_out)
+        return ss_fail(SS_ERR_UNSUPPORTED, "the LM-loss gradient needs the attention maps and activations on the host, "
+                                           "and this capture does not hold them");
     ss_bwd_sink sink = {out, visit, ctx};
     ss_status st = fn(&m->cfg, m->sf, cap, &sink);
     if (st != SS_OK) ss_wrap(st, "the LM-loss gradient of %s", in->arch);
