@@ -21,6 +21,7 @@ extern const ss_analysis_type ss_analysis_massive;
 extern const ss_analysis_type ss_analysis_qk;
 extern const ss_analysis_type ss_analysis_hidden;
 extern const ss_analysis_type ss_analysis_attention_map;
+extern const ss_analysis_type ss_analysis_fisher;
 
 static const ss_analysis_type *const g_registry[] = {
     &ss_analysis_sink_rate,
@@ -36,6 +37,7 @@ static const ss_analysis_type *const g_registry[] = {
     &ss_analysis_qk,
     &ss_analysis_hidden,
     &ss_analysis_attention_map,
+    &ss_analysis_fisher,
     NULL,
 };
 

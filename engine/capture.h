@@ -54,6 +54,10 @@ typedef struct {
     /* [T] the class of each token (science.md b0): SS_TOK_* below. Set by ss_model_forward from the
      * model's special ids and tokenizer (content and first position only when it has no tokenizer). */
     uint8_t *token_class;
+    /* The model that produced this capture (set by ss_model_forward; NULL for hand-built captures). Analyses that
+     * need the weights (fisher: model.h's ss_model_grad_norms) read them through it; valid while the model is
+     * loaded, and the model must not run another forward pass meanwhile (the runner's tasks are sequential). */
+    const struct ss_model *model;
     void *arena;           /* the block every buffer above points into (model.c owns it) */
     size_t arena_size;     /* its size in bytes */
 } ss_capture;

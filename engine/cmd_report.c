@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "geometry.h" /* ss_pearson */
 #include "report_data.h"
 #include "report_figures.h"
 #include "report_stats.h"
@@ -627,6 +628,62 @@ done:
     return st;
 }
 
+/* Spearman's ρ of x [n] and y [n]: Pearson r of their ranks (ties get their mean rank). */
+static double spearman(const double *x, const double *y, int n)
+{
+    double *rk = malloc((size_t)2 * n * sizeof *rk); /* [2][n] */
+    if (!rk) return NAN;
+    for (int s = 0; s < 2; s++) {
+        const double *v = s ? y : x;
+        for (int i = 0; i < n; i++) {
+            int less = 0, same = 0;
+            for (int j = 0; j < n; j++) {
+                less += v[j] < v[i];
+                same += v[j] == v[i];
+            }
+            rk[(size_t)s * n + i] = less + 0.5 * (same - 1); /* 0-based mean rank */
+        }
+    }
+    const double r = ss_pearson(rk, rk + n, n);
+    free(rk);
+    return r;
+}
+
+/* The fisher family's correlations of F_l (its `layer` column) with the layer index, as the paper reports them:
+ * Pearson and Spearman over all layers, and Pearson over each 3-layer sliding window (l-1, l, l+1), appended to
+ * buf. Nothing when the column is missing or not finite. */
+static void fisher_correlations(const ss_report_family *fam, char *buf, size_t cap)
+{
+    int col = -1;
+    for (int k = 0; k < fam->n_cols; k++)
+        if (!strcmp(fam->cols[k], "layer")) col = k;
+    const int L = fam->n_rows;
+    if (col < 0 || L < 3) return;
+    double *F = malloc((size_t)L * sizeof *F), *idx = malloc((size_t)L * sizeof *idx); /* [L] each */
+    int ok = F && idx;
+    for (int l = 0; ok && l < L; l++) {
+        F[l] = fam->values[(size_t)l * SS_REPORT_MAX_FAMILY_COLS + col];
+        idx[l] = l;
+        ok = isfinite(F[l]);
+    }
+    if (ok) {
+        size_t used = strlen(buf);
+        int w = snprintf(buf + used, cap - used,
+                         " F_l (column layer) against the layer index: Pearson r = %.3f, Spearman rho = %.3f; Pearson "
+                         "r over the 3-layer windows centred on layers 1..%d:",
+                         ss_pearson(idx, F, L), spearman(idx, F, L), L - 2);
+        for (int l = 1; w > 0 && l + 1 < L; l++) {
+            used = strlen(buf);
+            if (used + 8 >= cap) break;
+            w = snprintf(buf + used, cap - used, " %.2f", ss_pearson(idx + l - 1, F + l - 1, 3));
+        }
+        used = strlen(buf);
+        if (used + 2 < cap) snprintf(buf + used, cap - used, ".");
+    }
+    free(F);
+    free(idx);
+}
+
 /* One table per other analysis family of the cell: its per-layer means (report_data.h). */
 static ss_status family_tables(const report_args *a, const ss_report_cell *c, listing *ls)
 {
@@ -652,6 +709,7 @@ static ss_status family_tables(const report_args *a, const ss_report_cell *c, li
                  "prompts%s, per %s.",
                  fam->name, fam->type, c->n_done, " (and over heads for per-head datasets)",
                  fam->n_rows == c->L + 1 ? "hidden state (0 = embeddings, L = last)" : "layer");
+        if (!strcmp(fam->type, "fisher")) fisher_correlations(fam, t.caption, sizeof t.caption);
         st = emit(a, &t, ls);
         ss_table_free(&t);
     }

@@ -194,6 +194,12 @@ ss_status ss_runner_task(void *rp, int task, ss_task_result *out)
     }
     if (st == SS_OK) {
         out->status = SS_TASK_DONE;
+    } else if (st == SS_ERR_UNSUPPORTED) {
+        /* an analysis that does not apply to this model (fisher on an encoder, or on an architecture without a
+         * backward pass): the task is skipped with the reason, as for an encoding that does not apply */
+        out->status = SS_TASK_SKIPPED;
+        snprintf(out->msg, sizeof out->msg, "%s", ss_errmsg());
+        st = SS_OK;
     } else if (task_level(st)) {
         snprintf(out->msg, sizeof out->msg, "%s", ss_errmsg());
         st = SS_OK;

@@ -13,6 +13,7 @@
 
 #include "../hash.h" /* ss_sha256 */
 #include "arch.h"
+#include "backward.h" /* ss_bwd_* */
 #include "fwd.h"
 #include "gguf.h"
 #include "gguf_model.h"
@@ -30,6 +31,7 @@ struct ss_model {
     const ss_arch *arch;
     void *state; /* the arch's weights view + reusable scratch */
     ss_fwd fwd;  /* the backend the forward passes run on, with the weights it holds (fwd.h) */
+    int enc_native; /* 1 while the positional encoding is the native one (ss_model_set_encoding) */
 };
 
 /* Supported architectures, by ss_model_info.arch. */
@@ -113,6 +115,7 @@ static ss_status load(const char *dir, int with_tokenizer, ss_model **out)
     ss_model *m = calloc(1, sizeof *m);
     if (!m) return ss_fail(SS_ERR_NOMEM, "out of memory loading %s", dir);
     ss_fwd_init(&m->fwd, NULL);
+    m->enc_native = 1;
     SS_TRY(check_model_path(dir));
     if (ss_gguf_model_is_gguf(dir)) {
         SS_TRY(load_gguf(dir, with_tokenizer, m));
@@ -275,7 +278,51 @@ void ss_model_token_classes(const ss_model *m, const int32_t *ids, int n, uint8_
 ss_status ss_model_forward(ss_model *m, const int32_t *ids, int n, ss_capture *cap)
 {
     ss_status st = m->arch->forward(m->state, &m->fwd, ids, n, cap);
-    if (st == SS_OK) ss_model_token_classes(m, ids, n, cap->token_class);
+    if (st == SS_OK) {
+        ss_model_token_classes(m, ids, n, cap->token_class);
+        cap->model = m;
+    }
+    return st;
+}
+
+/* The architectures with a backward pass (backward.h), by ss_model_info.arch. */
+static const struct {
+    const char *arch;
+    ss_bwd_fn fn;
+} g_backward[] = {{"llama", ss_bwd_llama}, {"gemma3", ss_bwd_gemma3}, {"gpt2", ss_bwd_ln},
+                  {"gpt_neox", ss_bwd_ln},   {"bloom", ss_bwd_ln}};
+
+ss_status ss_model_grad_norms(const ss_model *m, const ss_capture *cap, ss_grad_norms *out, ss_grad_visit visit,
+                              void *ctx)
+{
+    const ss_model_info *in = &m->cfg.info;
+    double *keep[4] = {out->layer, out->attention, out->mlp, out->norms};
+    memset(out, 0, sizeof *out);
+    out->layer = keep[0];
+    out->attention = keep[1];
+    out->mlp = keep[2];
+    out->norms = keep[3];
+    for (int i = 0; i < 4; i++)
+        if (keep[i]) memset(keep[i], 0, (size_t)in->n_layers * sizeof *keep[i]);
+    if (!in->causal)
+        return ss_fail(SS_ERR_UNSUPPORTED, "the LM-loss gradient is not applicable to %s: an encoder without a "
+                                           "masked-LM head",
+                       in->arch);
+    ss_bwd_fn fn = NULL;
+    for (size_t i = 0; i < sizeof g_backward / sizeof g_backward[0]; i++)
+        if (strcmp(g_backward[i].arch, in->arch) == 0) fn = g_backward[i].fn;
+    if (!fn) return ss_fail(SS_ERR_UNSUPPORTED, "the LM-loss gradient is not implemented for %s", in->arch);
+    if (!m->enc_native)
+        return ss_fail(SS_ERR_UNSUPPORTED, "the LM-loss gradient is implemented for the native positional encoding "
+                                           "only");
+    if (cap->model != m || cap->n_layers != in->n_layers || cap->d_model != in->d_model)
+        return ss_fail(SS_ERR_INPUT, "the capture is not this model's forward pass");
+    if (!cap->attn || !cap->hidden || !cap->q || !cap->k || !cap->v || !cap->attn_out)
+        return ss_fail(SS_ERR_UNSUPPORTED, "the LM-loss gradient needs the attention maps and activations on the host, "
+                                           "and this capture does not hold them");
+    ss_bwd_sink sink = {out, visit, ctx};
+    ss_status st = fn(&m->cfg, m->sf, cap, &sink);
+    if (st != SS_OK) ss_wrap(st, "the LM-loss gradient of %s", in->arch);
     return st;
 }
 
@@ -320,7 +367,11 @@ ss_status ss_model_set_encoding(ss_model *m, const ss_encoding_spec *enc)
 {
     static const ss_encoding_spec native = {.name = "native", .type = SS_ENC_NATIVE, .bos = -1};
     if (!enc) enc = &native;
-    if (m->arch->set_encoding) return m->arch->set_encoding(m->state, enc);
+    if (m->arch->set_encoding) {
+        ss_status st = m->arch->set_encoding(m->state, enc);
+        if (st == SS_OK) m->enc_native = enc->type == SS_ENC_NATIVE;
+        return st;
+    }
     if (enc->type == SS_ENC_NATIVE) return SS_OK;
     return ss_fail(SS_ERR_UNSUPPORTED, "encoding '%s' (%s) is not implemented for architecture '%s'", enc->name,
                    ss_encoding_type_name(enc->type), m->cfg.info.arch);

@@ -98,6 +98,45 @@ size_t ss_model_backend_bytes(const ss_model *m);
  * type native restores the model as trained). SS_ERR_UNSUPPORTED, with the reason as the message,
  * when the encoding does not apply to this model (the task is then recorded as skipped). */
 ss_status ss_model_set_encoding(ss_model *m, const ss_encoding_spec *enc);
+
+/* ---------------------------------------------------------------------------------------- gradients
+ * The gradient of the language-model loss of one prompt with respect to every weight tensor, for the Fisher
+ * analysis (science notes b9). The loss is the mean next-token cross-entropy over positions 0..T-2 (target
+ * ids[t+1]; T = 1 gives loss 0 and zero gradients), with logits = hidden[L]·Wᵀ where W is the untied LM head
+ * (lm_head.weight, GPT-NeoX's embed_out.weight) when the weights hold one and the token embedding otherwise
+ * (tied). The forward activations come from cap (which must be this model's latest ss_model_forward, native
+ * encoding); what the capture does not hold (normed inputs, MLP intermediates) is recomputed from it. Computed
+ * on the CPU in fp32 (sums of squares in double), whatever backend the forward pass ran on.
+ * Groups: per layer, attention (q, k, v, o projections and their biases, QK-norm weights), MLP (every MLP
+ * matrix and bias) and norms (the layer's other norm weights and biases); outside the layers, the embedding
+ * tables (token, learned positions, BLOOM's embedding LayerNorm), the final norm, and the untied LM head. */
+typedef enum {
+    SS_PG_ATTENTION = 0, SS_PG_MLP, SS_PG_NORM, SS_PG_EMBEDDING, SS_PG_FINAL_NORM, SS_PG_LM_HEAD, SS_PG_COUNT
+} ss_param_group;
+
+typedef struct {
+    double loss;   /* the mean cross-entropy (nats) */
+    int n_targets; /* T − 1 */
+    /* [n_layers] each, owned by the caller (NULL: not wanted); zeroed, then the sums of squared gradients
+     * Σ (∂L/∂θ)² over the group's parameters. layer[l] = attention[l] + mlp[l] + norms[l]. */
+    double *layer, *attention, *mlp, *norms;
+    double embedding, final_norm, lm_head; /* the same for the groups outside the layers (lm_head 0 when tied) */
+    int has_final_norm;                    /* 0: the model has none (post-LN) */
+    int has_lm_head;                       /* 1: an untied LM head (else the embedding is the head) */
+} ss_grad_norms;
+
+/* Called once or more per weight tensor with a slice of its gradient: grad[0..n) is ∂L/∂θ for the elements
+ * offset..offset+n of tensor name (the weights' own name, e.g. "model.layers.0.self_attn.q_proj.weight";
+ * layer -1 outside the layers). The slices of one tensor come in order and cover it once. */
+typedef void (*ss_grad_visit)(void *ctx, const char *name, int layer, ss_param_group group, const float *grad,
+                              size_t offset, size_t n);
+
+/* Fills out (and calls visit, when not NULL, for every tensor). SS_ERR_UNSUPPORTED, with the reason, for an
+ * architecture without a backward pass (bert: no LM head; the ones not implemented yet) or an encoding other
+ * than native; SS_ERR_INPUT when cap is not this model's; SS_ERR_NOMEM. */
+ss_status ss_model_grad_norms(const ss_model *m, const ss_capture *cap, ss_grad_norms *out, ss_grad_visit visit,
+                              void *ctx);
+
 void ss_capture_free(ss_capture *cap);
 /* Frees the arena ss_capture_free keeps for the calling thread's next capture (see model.c). */
 void ss_capture_release_cache(void);

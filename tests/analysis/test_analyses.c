@@ -297,6 +297,7 @@ static void test_one_token(void)
         make(&f, 1, causal, f_star);
         const ss_analysis_type *const *all = ss_analysis_all();
         for (int a = 0; all[a]; a++) {
+            if (!strcmp(all[a]->type, "fisher")) continue; /* needs the model's weights: test_fisher */
             CHECK_MSG(run(all[a]->type, &f.c, &o), "%s fails on one token", all[a]->type);
             free_out(&o);
         }
