@@ -16,7 +16,8 @@
 static void train_help(FILE *f)
 {
     fprintf(f,
-            "usage: sinkscope train CONFIG.yaml -o DIR [--resume] [--stop-after K] [--quiet]\n\n"
+            "usage: sinkscope train CONFIG.yaml -o DIR [--resume] [--stop-after K] [--quiet]\n"
+            "       sinkscope train CONFIG.yaml --check    (validate the config and list its runs; nothing written)\n\n"
             "Trains a small decoder transformer on bytes (vocabulary 256, + <|endoftext|> with bos: true) as\n"
             "CONFIG.yaml describes (model, data, train; see engine/train/config.h). Writes into DIR:\n"
             "  step_%%06d/       checkpoints at steps 0, 1, 2, 4, 8, ... and the last: config.json,\n"
@@ -75,6 +76,7 @@ int ss_cmd_train(int argc, char **argv)
         return SS_EXIT_OK;
     }
     const char *file = NULL;
+    int check_only = 0;
     ss_tr_run_opts o = {.progress = 1};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
@@ -87,6 +89,8 @@ int ss_cmd_train(int argc, char **argv)
             o.resume = 1;
         } else if (!strcmp(argv[i], "--quiet")) {
             o.progress = 0;
+        } else if (!strcmp(argv[i], "--check")) {
+            check_only = 1;
         } else if (!strcmp(argv[i], "--stop-after")) {
             char *end = NULL;
             const char *v = i + 1 < argc ? argv[++i] : "";
@@ -104,8 +108,8 @@ int ss_cmd_train(int argc, char **argv)
             file = argv[i];
         }
     }
-    if (!file || !o.out_dir) {
-        fprintf(stderr, "usage: sinkscope train CONFIG.yaml -o DIR [--resume] [--stop-after K] [--quiet]\n");
+    if (!file || (!o.out_dir && !check_only)) {
+        fprintf(stderr, "usage: sinkscope train CONFIG.yaml -o DIR [--resume] [--stop-after K] [--quiet] | --check\n");
         return SS_EXIT_USAGE;
     }
     ss_tr_config cfg;
@@ -122,6 +126,19 @@ int ss_cmd_train(int argc, char **argv)
         return st == SS_ERR_INPUT ? SS_EXIT_USAGE : SS_EXIT_INTERNAL;
     }
     ss_diags_free(&d);
+    if (check_only) { /* the config is valid: say what it would train */
+        const int n = ss_tr_config_grid_size(&cfg);
+        printf("%s: valid; %d run(s)", file, n);
+        for (int i = 0; i < n && (cfg.n_grid_pe || cfg.n_grid_seed || cfg.n_grid_norm); i++) {
+            ss_tr_config pt;
+            char name[96];
+            ss_tr_config_grid_point(&cfg, i, &pt, name, sizeof name);
+            printf("%s%s", i ? ", " : ": ", name);
+        }
+        printf("\n");
+        ss_tr_config_free(&cfg);
+        return SS_EXIT_OK;
+    }
     openblas_set_num_threads(cfg.threads);
     int code = SS_EXIT_OK;
     if (!cfg.n_grid_pe && !cfg.n_grid_seed && !cfg.n_grid_norm) {
