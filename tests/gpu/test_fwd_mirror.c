@@ -98,6 +98,11 @@ static ss_capture keep_copy(const ss_capture *c)
     MOVE(v);
     MOVE(attn_out);
 #undef MOVE
+    /* the non-float parts too (window, tokens, classes): the original arena is reused by the next pass */
+    k.window = (int32_t *)(void *)((char *)c->window + shift);
+    k.tokens = (const int32_t *)(const void *)((const char *)c->tokens + shift);
+    k.token_class = (uint8_t *)(void *)((char *)c->token_class + shift);
+    k.w_o = (const float **)(void *)((char *)c->w_o + shift);
     return k;
 }
 
@@ -119,7 +124,7 @@ static int check_summaries(const char *what, const ss_capture *ref, const ss_cap
         for (int h = 0; h < H && !bad; h++) {
             const float *A = ref->attn + ((size_t)l * H + h) * T * T; /* [T][T] */
             ss_column_mean(A, T, r);
-            ss_column_importance_window(A, T, ref->causal, ss_capture_window(ref, l), a);
+            ss_column_importance_window(A, T, ref->causal, ss_capture_window(got, l), a);
             const float *gr = got->col_mean + ((size_t)l * H + h) * T, *ga = got->alpha + ((size_t)l * H + h) * T;
             for (int j = 0; j < T && !bad; j++) {
                 const double er = fabs((double)gr[j] - r[j]), ea = fabs((double)ga[j] - a[j]);
