@@ -9,15 +9,16 @@
  * model's NaN scores reach the capture check instead of turning into probabilities).
  *
  * No branches and no libm calls, so loops over it vectorise; SS_VECTOR_CLONES additionally compiles a
- * function for AVX2 + FMA next to the baseline version and picks one at load time (GCC and clang on
- * x86-64 Linux; elsewhere it is empty and the baseline ISA is used). */
+ * function for AVX2 + FMA next to the baseline version and picks one at load time (GCC on x86-64 Linux;
+ * elsewhere it is empty and the baseline ISA is used: clang, which builds only the fuzzers here, emits no
+ * dispatcher for a multiversioned function its own file never calls, so the linker would not find it). */
 #ifndef SS_KERNELS_FASTMATH_H
 #define SS_KERNELS_FASTMATH_H
 
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) &&                   \
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) &&                     \
     !defined(__SANITIZE_ADDRESS__) && !defined(SS_NO_CLONES)
 #define SS_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
