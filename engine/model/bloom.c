@@ -144,13 +144,12 @@ static ss_status bloom_forward(void *state, ss_fwd *f, const int32_t *ids, int n
     const void *ids_b; /* [T] */
     SS_TRY(ss_fwd_stage(f, ids, (size_t)n * sizeof *ids, &ids_b));
 
-    const int T = n, d = b->d, H = b->H, d_h = b->d_h;
-    const size_t td = (size_t)T * d, hn = (size_t)H * T * d_h;
-    float *xn = b->s.xn, *proj = b->s.proj, *ff = b->s.ff, *tmp = b->s.tmp; /* [T][d], [T][3d], [T][4d], [T][d] */
+    const int T = n, d = b->d, d_h = b->d_h;
+    const size_t td = (size_t)T * d;
+    float *xn = b->s.xn, *ff = b->s.ff, *tmp = b->s.tmp; /* [T][d], [T][4d], [T][d] (s.proj [T][3d]: ss_fused_attention) */
     /* the capture's buffers on the backend */
     float *hidden = ss_fwd_cap(f, cap->hidden), *prenorm = ss_fwd_cap(f, cap->hidden_prenorm); /* [L+1][T][d], [T][d] */
-    float *q_pre = ss_fwd_cap(f, cap->q_pre), *k_pre = ss_fwd_cap(f, cap->k_pre); /* [L][H][T][d_h] */
-    float *vc = ss_fwd_cap(f, cap->v), *attn_out = ss_fwd_cap(f, cap->attn_out); /* [L][H][T][d_h], [L][T][d] */
+    float *attn_out = ss_fwd_cap(f, cap->attn_out); /* [L][T][d] (q, k, v: ss_fused_attention) */
 #define W(p) ss_fwd_ptr(f, (p))
     ss_attn_cfg acfg = {.scale = (float)(1.0 / sqrt((double)d_h))};
     ss_posenc_attn(&b->pe, &acfg); /* native: ALiBi */
@@ -169,12 +168,7 @@ static ss_status bloom_forward(void *state, ss_fwd *f, const int32_t *ids, int n
             SS_TRY(ss_be_layernorm(be, xn, xin, W(ly->ln1_g), W(ly->ln1_b), T, d, b->eps));
             a = xn;
         }
-        SS_TRY(ss_be_matmul(be, proj, a, W(ly->w_qkv), W(ly->b_qkv), T, d, 3 * d, 0));
-        SS_TRY(ss_be_gather_heads(be, q_pre + l * hn, proj, T, H, d_h, 3 * d, 0, 3 * d_h));
-        SS_TRY(ss_be_gather_heads(be, k_pre + l * hn, proj, T, H, d_h, 3 * d, d_h, 3 * d_h));
-        SS_TRY(ss_be_gather_heads(be, vc + l * hn, proj, T, H, d_h, 3 * d, 2 * d_h, 3 * d_h));
-        SS_TRY(ss_layer_attention(f, cap, l, &acfg, &b->s, 0, NULL, NULL));
-        SS_TRY(ss_be_matmul(be, ao, b->s.ctx, W(ly->w_o), W(ly->b_o), T, d, d, 0));
+        SS_TRY(ss_fused_attention(f, cap, l, &acfg, &b->s, a, ly->w_qkv, ly->b_qkv, ly->w_o, ly->b_o, ao));
         SS_TRY(ss_be_copy(be, xout, b->residual_post_ln ? xn : xin, td * sizeof(float)));
         SS_TRY(ss_be_add(be, xout, ao, td));
 

@@ -172,3 +172,20 @@ ss_status ss_layer_attention(ss_fwd *f, ss_capture *cap, int l, const ss_attn_cf
 done:
     return st;
 }
+
+ss_status ss_fused_attention(ss_fwd *f, ss_capture *cap, int l, const ss_attn_cfg *a, ss_scratch *s, const float *in,
+                             const float *w_qkv, const float *b_qkv, const float *w_o, const float *b_o, float *out)
+{
+    ss_status st = SS_OK;
+    const ss_backend *be = f->be;
+    const int T = cap->n_tokens, H = cap->n_heads, d_h = cap->d_head, d = cap->d_model;
+    const size_t hn = (size_t)H * T * d_h; /* one layer of q/k/v in the capture */
+    SS_TRY(ss_be_matmul(be, s->proj, in, ss_fwd_ptr(f, w_qkv), ss_fwd_ptr(f, b_qkv), T, d, 3 * d, 0));
+    SS_TRY(ss_be_gather_heads(be, ss_fwd_cap(f, cap->q_pre + l * hn), s->proj, T, H, d_h, 3 * d, 0, 3 * d_h));
+    SS_TRY(ss_be_gather_heads(be, ss_fwd_cap(f, cap->k_pre + l * hn), s->proj, T, H, d_h, 3 * d, d_h, 3 * d_h));
+    SS_TRY(ss_be_gather_heads(be, ss_fwd_cap(f, cap->v + l * hn), s->proj, T, H, d_h, 3 * d, 2 * d_h, 3 * d_h));
+    SS_TRY(ss_layer_attention(f, cap, l, a, s, 0, NULL, NULL));
+    SS_TRY(ss_be_matmul(be, out, s->ctx, ss_fwd_ptr(f, w_o), ss_fwd_ptr(f, b_o), T, d, d, 0));
+done:
+    return st;
+}

@@ -85,4 +85,11 @@ typedef struct {
 ss_status ss_layer_attention(ss_fwd *f, ss_capture *cap, int l, const ss_attn_cfg *a, const ss_scratch *s,
                              int window, const float *cos_t, const float *sin_t);
 
+/* The attention sublayer of a per-head fused q|k|v projection (BLOOM, GPT-NeoX: rows [H][3][d_h]) on f's backend:
+ * s->proj [T][3d] = in · W_qkvᵀ + b_qkv; q_pre, k_pre and v of layer l gathered from it; ss_layer_attention (no
+ * window, s's RoPE tables); out = s->ctx · W_oᵀ + b_o. in, out [T][d] are backend memory; the weights are host
+ * pointers inside f's regions (W_qkv [3d][d], b_qkv [3d], W_o [d][d], b_o [d]). */
+ss_status ss_fused_attention(ss_fwd *f, ss_capture *cap, int l, const ss_attn_cfg *a, ss_scratch *s, const float *in,
+                             const float *w_qkv, const float *b_qkv, const float *w_o, const float *b_o, float *out);
+
 #endif
