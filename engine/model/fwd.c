@@ -8,8 +8,8 @@
 enum { STAGE_BLOCK = 1 << 20 };
 
 /* The staging area is a list of blocks; a pass takes room from them in order and never moves what it took. */
-typedef struct stage_block {
-    struct stage_block *next;
+typedef struct ss_fwd_stage_block {
+    struct ss_fwd_stage_block *next;
     void *dev;
     size_t cap, used;
 } stage_block;
@@ -27,7 +27,7 @@ void ss_fwd_free(ss_fwd *f)
     for (int i = 0; i < f->n_regions; i++) ss_be_release(f->be, f->regions[i].dev);
     free(f->regions);
     ss_be_release(f->be, f->cap_dev);
-    for (stage_block *b = (stage_block *)(void *)f->stage, *n; b; b = n) {
+    for (stage_block *b = f->stage, *n; b; b = n) {
         n = b->next;
         ss_be_release(f->be, b->dev);
         free(b);
@@ -99,9 +99,8 @@ float *ss_fwd_cap(const ss_fwd *f, float *host)
 
 ss_status ss_fwd_begin(ss_fwd *f, const ss_capture *cap)
 {
-    f->in_pass = 1;
     if (f->host) return SS_OK;
-    for (stage_block *b = (stage_block *)(void *)f->stage; b; b = b->next) b->used = 0;
+    for (stage_block *b = f->stage; b; b = b->next) b->used = 0;
     f->cap = cap;
     const size_t need = cap_float_bytes(cap);
     if (need > f->cap_dev_bytes) {
@@ -122,7 +121,7 @@ ss_status ss_fwd_stage(ss_fwd *f, const void *host, size_t bytes, const void **o
     *out = host;
     if (f->host || !host) return SS_OK;
     const size_t need = (bytes + 63) / 64 * 64;
-    stage_block *b = (stage_block *)(void *)f->stage;
+    stage_block *b = f->stage;
     while (b && b->cap - b->used < need) b = b->next;
     if (!b) {
         b = calloc(1, sizeof *b);
@@ -133,8 +132,8 @@ ss_status ss_fwd_stage(ss_fwd *f, const void *host, size_t bytes, const void **o
             free(b);
             return st;
         }
-        b->next = (stage_block *)(void *)f->stage;
-        f->stage = (char *)(void *)b;
+        b->next = f->stage;
+        f->stage = b;
     }
     void *dst = (char *)b->dev + b->used;
     {
@@ -165,7 +164,6 @@ done:
 
 ss_status ss_fwd_end(ss_fwd *f, ss_capture *cap)
 {
-    f->in_pass = 0;
     if (!f->host && f->summaries) return end_summaries(f, cap);
     const size_t bytes = cap_float_bytes(cap);
     cap->col_mean = cap->alpha = NULL; /* a full pass: the analyses read attn */

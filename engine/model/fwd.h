@@ -39,11 +39,9 @@ typedef struct {
     size_t region_bytes;     /* bytes uploaded as regions (the weights held by the backend) */
     void *cap_dev;           /* the capture mirror: the float part of the capture arena [cap_dev_bytes] */
     size_t cap_dev_bytes;
-    char *stage;             /* [stage_cap] per-pass staging area on the backend */
-    size_t stage_cap, stage_used;
+    struct ss_fwd_stage_block *stage; /* the per-pass staging area on the backend: a list of blocks (fwd.c) */
     const ss_capture *cap;   /* the capture of the pass in progress */
     int summaries;           /* 1: on a device, keep the attention maps there and bring back their summaries */
-    int in_pass;
 } ss_fwd;
 
 /* A context on backend be (NULL: the CPU), with no regions. */
